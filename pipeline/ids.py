@@ -1,0 +1,79 @@
+"""Derived identifiers and canonical URLs.
+
+Ids are short hex digests of what identifies a thing, so a rerun produces the same ids and loads
+stay idempotent. Canonical URLs fold the variants blogs serve one post under (``?m=1``, AMP,
+tracking parameters, fragments, ``/comment-page-N/``), so duplicates meet on one key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+_ID_LEN = 16
+
+# Query parameters that never change which post a URL names.
+_DROP_PARAMS = re.compile(
+    r"^(utm_[a-z]+|m|amp|replytocom|fbclid|gclid|mc_cid|mc_eid|sessionid|sid|phpsessid|jsessionid|"
+    r"share|ref|showcomment|cpage)$",
+    re.IGNORECASE,
+)
+_AMP_SUFFIX = re.compile(r"/amp/?$")
+_COMMENT_PAGE = re.compile(r"/comment-page-\d+/?$")
+
+
+def digest(*parts: object, length: int = _ID_LEN) -> str:
+    """Stable hex id from parts (None is kept distinct from the empty string)."""
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(b"\x00" if part is None else str(part).encode("utf-8"))
+        h.update(b"\x1f")
+    return h.hexdigest()[:length]
+
+
+def canonical_url(url: str) -> str:
+    """Fold URL variants of one post onto one canonical form.
+
+    Lower-cases scheme and host, drops default ports, fragments, tracking and mobile
+    parameters, ``/amp/`` and ``/comment-page-N/`` suffixes, and ``.../amp.html`` style is left alone
+    (too ambiguous). The path keeps its trailing-slash choice, except that ``/amp/`` removal
+    leaves the slash WordPress uses.
+    """
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    port = parts.port
+    netloc = host
+    if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
+        netloc = f"{host}:{port}"
+    path = parts.path or "/"
+    if _AMP_SUFFIX.search(path):
+        path = _AMP_SUFFIX.sub("/", path)
+    if _COMMENT_PAGE.search(path):
+        path = _COMMENT_PAGE.sub("/", path)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _DROP_PARAMS.match(k)]
+    query.sort()
+    return urlunsplit((scheme, netloc, path, urlencode(query), ""))
+
+
+def post_id(canonical: str) -> str:
+    return digest("post", canonical)
+
+
+def site_id_for(url: str) -> str:
+    """A readable default site id from a start URL (host, with port when not default)."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "site").lower()
+    if parts.port and parts.port not in (80, 443):
+        host = f"{host}-{parts.port}"
+    return re.sub(r"[^a-z0-9]+", "-", host).strip("-")
+
+
+def comment_id(post: str, platform_comment_id: str | None, author: str | None = None,
+               published_at: str | None = None, text: str | None = None) -> str:
+    """Native comment id when the platform shows one, else a hash of what the reader sees."""
+    if platform_comment_id:
+        return digest("comment", post, platform_comment_id)
+    norm = re.sub(r"\s+", " ", text or "").strip()
+    return digest("comment-content", post, author, published_at, norm)

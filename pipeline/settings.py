@@ -1,0 +1,205 @@
+"""One configuration, read once at the edge (the CLI) and passed down.
+
+Sources, later ones winning: built-in defaults < the TOML file (``--config``, else
+``HOME/blogscope.toml`` when present) < environment variables ``BLOGSCOPE_<SECTION>_<KEY>``
+(for example ``BLOGSCOPE_CRAWL_USER_AGENT``) < command-line flags.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    """One blog in the site list (``[[sites]]`` in the config or ``sites.toml``)."""
+
+    id: str
+    url: str
+    platform: str = "auto"  # auto | wordpress | blogger | generic
+    allow_private: bool = False
+    max_pages: int | None = None
+    max_posts: int | None = None
+
+
+@dataclass(frozen=True)
+class CrawlSettings:
+    user_agent: str = "blogscope/0.1 (+https://example.org/blogscope; research crawler)"
+    contact: str = ""
+    obey_robots: bool = True
+    concurrency_per_domain: int = 1
+    download_delay: float = 0.0
+    autothrottle: bool = True
+    max_pages_per_site: int = 5000
+    max_depth: int = 8
+    max_response_bytes: int = 10 * 1024 * 1024
+    timeout_s: float = 30.0
+    retry_times: int = 3
+    # Revisit posts this many days after publication to collect late comments.
+    revisit_after_days: tuple[int, ...] = (1, 3, 7, 30)
+    allow_private: bool = False
+
+
+@dataclass(frozen=True)
+class ProcessSettings:
+    workers: int = 0  # 0: all cores
+    timeout_s: float = 30.0
+    max_html_bytes: int = 8 * 1024 * 1024
+    languages: tuple[str, ...] = ("en",)  # sentiment and topics run on these
+
+
+@dataclass(frozen=True)
+class TopicSettings:
+    k: int | None = None  # None: chosen by a sweep
+    k_min: int = 4
+    k_max: int = 12
+    seed: int = 42
+    model: str = "auto"  # auto | nmf | lda
+
+
+@dataclass(frozen=True)
+class PrivacySettings:
+    # Key for commenter pseudonyms. Kept outside the database; generated into HOME/secret.key
+    # when empty, so pseudonyms stay stable across runs of one home.
+    pseudonym_key: str = ""
+    report_comment_text: bool = False  # verbatim comment text in the report
+    redact_exports: bool = True
+
+
+@dataclass(frozen=True)
+class ScheduleSettings:
+    crawl_cron: str = "0 3 * * *"
+    topics_cron: str = "0 4 * * 0"
+    timezone: str = "UTC"
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path = Path("blogscope-home")
+    sites: tuple[SiteConfig, ...] = ()
+    crawl: CrawlSettings = field(default_factory=CrawlSettings)
+    process: ProcessSettings = field(default_factory=ProcessSettings)
+    topics: TopicSettings = field(default_factory=TopicSettings)
+    privacy: PrivacySettings = field(default_factory=PrivacySettings)
+    schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+
+    # -- paths under home -------------------------------------------------------------
+    @property
+    def published_db(self) -> Path:
+        return self.home / "blogscope.duckdb"
+
+    @property
+    def working_db(self) -> Path:
+        return self.home / "work" / "warehouse.duckdb"
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.home / "runs"
+
+    @property
+    def archive_dir(self) -> Path:
+        return self.home / "archive"
+
+    @property
+    def state_dir(self) -> Path:
+        return self.home / "state"
+
+    @property
+    def report_path(self) -> Path:
+        return self.home / "report.html"
+
+    def run_dir(self, run_id: str) -> Path:
+        return self.runs_dir / run_id
+
+
+_SECTIONS = {
+    "crawl": CrawlSettings,
+    "process": ProcessSettings,
+    "topics": TopicSettings,
+    "privacy": PrivacySettings,
+    "schedule": ScheduleSettings,
+}
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be used; the message says what to change."""
+
+
+def _coerce(cls: type, name: str, value: Any, where: str) -> Any:
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    if name not in fields:
+        known = ", ".join(sorted(fields))
+        raise ConfigError(f"{where}: unknown setting {name!r} (known: {known})")
+    default = getattr(cls(), name) if name != "id" else None
+    if isinstance(value, str) and default is not None and not isinstance(default, str):
+        # From the environment: parse as TOML scalar/array.
+        try:
+            value = tomllib.loads(f"v = {value}")["v"]
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{where}: cannot read {name}={value!r}: {exc}") from exc
+    if isinstance(default, tuple) and isinstance(value, list):
+        value = tuple(value)
+    if isinstance(default, float) and isinstance(value, int):
+        value = float(value)
+    return value
+
+
+def _section(cls: type, data: dict[str, Any], where: str) -> Any:
+    kwargs = {k: _coerce(cls, k, v, f"{where} [{cls.__name__}]") for k, v in data.items()}
+    return cls(**kwargs)
+
+
+def load_sites(data: list[dict[str, Any]], where: str) -> tuple[SiteConfig, ...]:
+    from pipeline.ids import site_id_for
+
+    sites = []
+    for i, entry in enumerate(data):
+        if "url" not in entry:
+            raise ConfigError(f"{where}: site #{i + 1} has no url")
+        entry = dict(entry)
+        entry.setdefault("id", site_id_for(entry["url"]))
+        if entry.get("platform", "auto") not in ("auto", "wordpress", "blogger", "generic"):
+            raise ConfigError(f"{where}: site {entry['id']}: platform must be auto, wordpress, blogger or generic")
+        sites.append(_section(SiteConfig, entry, where))
+    return tuple(sites)
+
+
+def load_settings(home: Path | str | None = None, config: Path | str | None = None,
+                  env: dict[str, str] | None = None) -> Settings:
+    """Defaults < config file < environment. ``home`` given here wins over the file's."""
+    env = dict(os.environ if env is None else env)
+    data: dict[str, Any] = {}
+    home_path = Path(home or env.get("BLOGSCOPE_HOME") or "blogscope-home")
+    cfg_path = Path(config) if config else home_path / "blogscope.toml"
+    if config and not cfg_path.exists():
+        raise ConfigError(f"config file {cfg_path} does not exist")
+    if cfg_path.exists():
+        try:
+            data = tomllib.loads(cfg_path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{cfg_path}: not valid TOML: {exc}") from exc
+    where = str(cfg_path)
+    sections: dict[str, Any] = {}
+    for name, cls in _SECTIONS.items():
+        raw = dict(data.get(name, {}))
+        prefix = f"BLOGSCOPE_{name.upper()}_"
+        for key, value in env.items():
+            if key.startswith(prefix):
+                raw[key[len(prefix):].lower()] = value
+        sections[name] = _section(cls, raw, where)
+    unknown = set(data) - set(_SECTIONS) - {"sites", "home"}
+    if unknown:
+        raise ConfigError(f"{where}: unknown section(s) {sorted(unknown)}; known: {sorted(_SECTIONS)} and sites")
+    sites = load_sites(data.get("sites", []), where)
+    if home is None and "home" in data:
+        home_path = Path(data["home"])
+    return Settings(home=home_path, sites=sites, **sections)
+
+
+def with_sites(settings: Settings, sites: tuple[SiteConfig, ...]) -> Settings:
+    return dataclasses.replace(settings, sites=sites)
