@@ -135,7 +135,13 @@ def _coerce(cls: type, name: str, value: Any, where: str) -> Any:
     if name not in fields:
         known = ", ".join(sorted(fields))
         raise ConfigError(f"{where}: unknown setting {name!r} (known: {known})")
-    default = getattr(cls(), name) if name != "id" else None
+    f = fields[name]
+    if f.default is not dataclasses.MISSING:
+        default = f.default
+    elif f.default_factory is not dataclasses.MISSING:  # type: ignore[misc]
+        default = f.default_factory()  # type: ignore[misc]
+    else:
+        default = None
     if isinstance(value, str) and default is not None and not isinstance(default, str):
         # From the environment: parse as TOML scalar/array.
         try:

@@ -1,0 +1,42 @@
+# blogscope: the two commands in the README are `make demo` and `make test`.
+PY ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+HOME_DIR ?= demo-home
+
+.PHONY: install demo test test-fast bench lock schema-doc clean
+
+# Creates .venv when missing and installs the locked versions (constraints.txt).
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	@$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade "pip>=24"
+	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[test]'
+	@touch $@
+
+install: $(STAMP)
+
+## make demo: serve the bundled demo blog on 127.0.0.1, crawl -> process -> load -> publish -> report
+demo: install
+	$(BIN)/blogscope demo --home $(HOME_DIR)
+
+## make test: the whole test suite (what CI runs)
+test: install
+	$(BIN)/python -m pytest
+
+test-fast: install
+	$(BIN)/python -m pytest -m "not slow" -x
+
+## make bench: speed and memory benchmarks, ratios against baselines measured in the same run
+bench: install
+	$(BIN)/python -m bench
+
+## make lock: refresh constraints.txt from the current virtualenv (after changing pyproject.toml)
+lock:
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^blogscope' > constraints.txt
+
+schema-doc: install
+	$(BIN)/python -m warehouse.schema_doc > docs/schema.md
+
+clean:
+	rm -rf $(HOME_DIR) .pytest_cache

@@ -1,0 +1,1 @@
+"""The Scrapy side of blogscope: runs as a subprocess, writes raw records and WARC files."""

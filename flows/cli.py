@@ -1,0 +1,200 @@
+"""The one console script: ``blogscope <command> ...``.
+
+Heavy libraries (Scrapy, trafilatura, gensim, scikit-learn, Prefect) are imported inside the
+commands, so ``blogscope --help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+EXAMPLES = {
+    "main": """\
+examples:
+  blogscope demo                                 # crawl the bundled demo blog end to end
+  blogscope run https://blog.example.org/ --home ~/blogs
+  blogscope query "select count(*) from comments" --home ~/blogs
+  blogscope report --home ~/blogs --out report.html
+
+The analysts' database is HOME/blogscope.duckdb; open it read-only with any DuckDB client,
+e.g. .venv/bin/duckdb -readonly HOME/blogscope.duckdb
+""",
+    "demo": """\
+example:
+  blogscope demo --home demo-home
+Serves a generated psychiatry group blog (WordPress-like and Blogger-like) on 127.0.0.1,
+crawls it over HTTP, processes, loads DuckDB, publishes and writes a report.""",
+    "run": """\
+examples:
+  blogscope run https://blog.example.org/ --home ~/blogs
+  blogscope run --sites sites.toml --home ~/blogs
+  blogscope run http://127.0.0.1:8000/ --home /tmp/h --allow-private
+Crawls, processes, loads, fits or infers topics, publishes HOME/blogscope.duckdb and writes
+HOME/report.html. Runs as a Prefect flow in-process (no server needed).""",
+    "extract": """\
+examples:
+  blogscope extract saved/page.html.gz other.html --format jsonl > pages.jsonl
+  blogscope extract pages/*.html.gz --workers 2
+One JSON line per page: url, title, author, published_at, language, text (main text, no
+comments) and comments [{comment_id, parent_id, author, published_at, text}], plus status.""",
+    "query": """\
+examples:
+  blogscope query "select count(*) from comments" --home ~/blogs
+  blogscope query "select * from v_topic_discussion where period = 'month' limit 20" --home ~/blogs --format csv
+Read-only; external access disabled; only SELECT/WITH/DESCRIBE/SHOW/EXPLAIN/SUMMARIZE.""",
+}
+
+
+def _home(args: argparse.Namespace) -> Path:
+    return Path(args.home).expanduser().resolve()
+
+
+def _settings(args: argparse.Namespace):  # noqa: ANN202
+    from pipeline.settings import load_settings
+
+    return load_settings(home=_home(args), config=getattr(args, "config", None))
+
+
+def _add_home(p: argparse.ArgumentParser, default: str | None = None) -> None:
+    p.add_argument("--home", default=default or os.environ.get("BLOGSCOPE_HOME", "blogscope-home"),
+                   help="blogscope home folder (database, runs, archive, report); env BLOGSCOPE_HOME "
+                        "(default: %(default)s)")
+    p.add_argument("--config", help="TOML config file (default: HOME/blogscope.toml when present)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    fmt = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(
+        prog="blogscope", formatter_class=fmt, epilog=EXAMPLES["main"],
+        description="Mine blogs and their reader discussions: crawl posts and threaded comments, "
+                    "extract text, score sentiment and topics, query everything in DuckDB.")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("demo", help="run the whole pipeline on the bundled offline demo blog",
+                       formatter_class=fmt, epilog=EXAMPLES["demo"])
+    _add_home(p, "demo-home")
+    p.add_argument("--seed", type=int, default=7, help="demo blog generator seed (default: %(default)s)")
+    p.add_argument("--keep", action="store_true", help="keep earlier runs in HOME (default: start fresh)")
+
+    p = sub.add_parser("run", help="crawl blogs, process, load, publish, report (a Prefect flow)",
+                       formatter_class=fmt, epilog=EXAMPLES["run"])
+    p.add_argument("urls", nargs="*", metavar="URL", help="blog start URLs (in addition to --sites)")
+    _add_home(p)
+    p.add_argument("--sites", help="site list TOML ([[sites]] id, url, platform, allow_private, ...)")
+    p.add_argument("--allow-private", action="store_true",
+                   help="let the crawl reach blogs on loopback/private addresses (tests, intranets)")
+    p.add_argument("--refit-topics", action="store_true", help="retrain the topic model (default: infer with the last one)")
+    p.add_argument("--no-report", action="store_true", help="skip writing HOME/report.html")
+
+    p = sub.add_parser("crawl", help="only crawl (writes HOME/runs/RUN/crawl)", formatter_class=fmt,
+                       epilog="example:\n  blogscope crawl https://blog.example.org/ --home ~/blogs")
+    p.add_argument("urls", nargs="*", metavar="URL")
+    _add_home(p)
+    p.add_argument("--sites")
+    p.add_argument("--allow-private", action="store_true")
+
+    p = sub.add_parser("process", help="process a crawled run (or rebuild from the WARC archive)", formatter_class=fmt,
+                       epilog="examples:\n  blogscope process --run RUN_ID --home ~/blogs\n"
+                              "  blogscope process --from-archive --home ~/blogs   # no network")
+    _add_home(p)
+    p.add_argument("--run", help="run id (default: the latest crawled run)")
+    p.add_argument("--from-archive", action="store_true", help="rebuild posts and comments from HOME/archive WARC files")
+    p.add_argument("--workers", type=int, default=0, help="extraction worker processes (default: all cores)")
+    p.add_argument("--load", action="store_true", help="also load, publish and report")
+
+    p = sub.add_parser("query", help="read-only SQL on the analysts' database", formatter_class=fmt,
+                       epilog=EXAMPLES["query"])
+    p.add_argument("sql")
+    _add_home(p)
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    p.add_argument("--timeout", type=float, default=30.0, help="seconds before the query is stopped")
+
+    p = sub.add_parser("search", help="full-text search over posts and comments", formatter_class=fmt,
+                       epilog='example:\n  blogscope search "sleep medication" --home ~/blogs')
+    p.add_argument("terms")
+    _add_home(p)
+    p.add_argument("--limit", type=int, default=20)
+
+    p = sub.add_parser("export", help="export tables (pseudonyms only, PII redacted)", formatter_class=fmt,
+                       epilog="example:\n  blogscope export --format parquet --out exports/ --home ~/blogs")
+    _add_home(p)
+    p.add_argument("--format", choices=["parquet", "csv"], default="parquet")
+    p.add_argument("--table", action="append", help="table or view to export (repeatable; default: core tables)")
+    p.add_argument("--out", required=True, help="output folder")
+
+    p = sub.add_parser("report", help="write the editors' HTML report", formatter_class=fmt,
+                       epilog="example:\n  blogscope report --home ~/blogs --since 2024-01-01 --out report.html")
+    _add_home(p)
+    p.add_argument("--out", help="output HTML file (default: HOME/report.html)")
+    p.add_argument("--since", help="first day (YYYY-MM-DD)")
+    p.add_argument("--until", help="last day (YYYY-MM-DD)")
+    p.add_argument("--site", help="only this site id")
+
+    p = sub.add_parser("status", help="the last runs, their counts and errors", formatter_class=fmt,
+                       epilog="example:\n  blogscope status --home ~/blogs")
+    _add_home(p)
+    p.add_argument("--limit", type=int, default=10)
+
+    p = sub.add_parser("extract", help="extract saved pages or URLs to JSON lines", formatter_class=fmt,
+                       epilog=EXAMPLES["extract"])
+    p.add_argument("inputs", nargs="+", metavar="PATH_OR_URL")
+    p.add_argument("--format", choices=["jsonl"], default="jsonl")
+    p.add_argument("--workers", type=int, default=0, help="worker processes (default: all cores)")
+    p.add_argument("--timeout", type=float, default=30.0, help="per-page timeout in seconds")
+
+    p = sub.add_parser("sentiment", help="score texts (lines or JSONL with 'text') to JSONL", formatter_class=fmt,
+                       epilog="examples:\n  blogscope sentiment comments.txt > scores.jsonl\n"
+                              "  echo 'I love this post!' | blogscope sentiment")
+    p.add_argument("file", nargs="?", help="input file (default: standard input)")
+    p.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+
+    p = sub.add_parser("topics", help="fit topic models on any corpus (CSV or JSONL)", formatter_class=fmt,
+                       epilog="example:\n  blogscope topics fit --input posts.csv --text-field post --k 27 --out topics/")
+    p.add_argument("rest", nargs=argparse.REMAINDER, help="fit --input FILE --text-field NAME [--k N] --out DIR")
+
+    p = sub.add_parser("schedule", help="serve cron schedules from the config (Prefect)", formatter_class=fmt,
+                       epilog="example:\n  blogscope schedule --home ~/blogs --sites sites.toml\n"
+                              "Config: [schedule] crawl_cron = \"0 3 * * *\", topics_cron = \"0 4 * * 0\"")
+    _add_home(p)
+    p.add_argument("--sites")
+    p.add_argument("--allow-private", action="store_true")
+    p.add_argument("--once", action="store_true", help="register the deployments and exit (no serving loop)")
+
+    p = sub.add_parser("migrate", help="create or upgrade the warehouse schema", formatter_class=fmt,
+                       epilog="example:\n  blogscope migrate --home ~/blogs")
+    _add_home(p)
+    return parser
+
+
+def _setup_logging(verbose: int) -> None:
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return 2
+    _setup_logging(args.verbose)
+    from flows import commands
+
+    handler = getattr(commands, "cmd_" + args.command.replace("-", "_"))
+    try:
+        return int(handler(args) or 0)
+    except commands.UserError as exc:
+        print(f"blogscope {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,285 @@
+"""The process stage: crawl output -> posts, comments, aliases, sentiment (Parquet per run).
+
+Reads ``runs/RUN/crawl/raw.jsonl`` (or records rebuilt from the WARC archive), folds repeats (a
+crawl resumed after a kill may emit a record twice), extracts each post page with trafilatura
+in worker processes, links comment threads by their native ids, folds near-duplicate posts
+into one row with aliases, detects language and scores sentiment. Deterministic: rerunning it on
+the same input gives the same files.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pipeline import ids
+from pipeline.io import read_jsonl, write_records, write_rows
+from pipeline.privacy import normalise_name, pseudonym
+from pipeline.records import (
+    Comment,
+    Post,
+    Quarantined,
+    RawComment,
+    RawPost,
+    SentimentScore,
+    from_dict,
+)
+from pipeline.settings import ProcessSettings
+from pipeline.stage import StageCounter
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CrawlBatch:
+    """Everything one crawl produced, with repeats folded."""
+
+    posts: dict[str, RawPost] = field(default_factory=dict)  # canonical url -> post
+    comments: dict[tuple[str, str], RawComment] = field(default_factory=dict)
+    sites: dict[str, dict[str, Any]] = field(default_factory=dict)
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _comment_key(c: RawComment) -> tuple[str, str]:
+    if c.platform_comment_id:
+        return (c.post_url, "id:" + c.platform_comment_id)
+    return (c.post_url, "h:" + ids.digest(c.author, c.published_at, " ".join(c.text.split())))
+
+
+def fold(records: Iterable[dict[str, Any]]) -> CrawlBatch:
+    """Fold raw records: one post per canonical URL (the richest wins), one comment per key."""
+    batch = CrawlBatch()
+    for rec in records:
+        kind = rec.get("type")
+        if kind == "post":
+            post = from_dict(RawPost, rec)
+            old = batch.posts.get(post.url)
+            if old is None or (post.html and not old.html) or (bool(post.html) == bool(old.html) and post.fetched_at >= old.fetched_at):
+                if old is not None:
+                    post = _merge_post(old, post)
+                batch.posts[post.url] = post
+        elif kind == "comment":
+            comment = from_dict(RawComment, rec)
+            key = _comment_key(comment)
+            old = batch.comments.get(key)
+            # Keep the first sighting's fetch time (first_seen) but the richest fields.
+            if old is None:
+                batch.comments[key] = comment
+            elif old.parent_platform_comment_id is None and comment.parent_platform_comment_id:
+                batch.comments[key] = comment
+        elif kind == "site":
+            batch.sites[rec["site_id"]] = rec
+        elif kind == "rejected":
+            batch.rejected.append(rec)
+    return batch
+
+
+def _merge_post(old: RawPost, new: RawPost) -> RawPost:
+    import dataclasses
+
+    aliases = tuple(sorted(set(old.aliases) | set(new.aliases)))
+    values = {f.name: getattr(new, f.name) for f in dataclasses.fields(RawPost)}
+    for name, value in values.items():
+        if value in (None, (), "") and getattr(old, name) not in (None, (), ""):
+            values[name] = getattr(old, name)
+    values["aliases"] = aliases
+    return RawPost(**values)
+
+
+@dataclass
+class ProcessResult:
+    posts: int
+    comments: int
+    sentiment: int
+    quarantined: int
+    counts: dict[str, dict[str, int]]
+
+
+def process_crawl(crawl_files: list[Path], out_dir: Path, run_id: str, *, home: Path,
+                  pseudonym_key: bytes, settings: ProcessSettings | None = None,
+                  progress: bool = False) -> ProcessResult:
+    """Process the crawl output files of one run into ``out_dir/*.parquet``."""
+    settings = settings or ProcessSettings()
+    records: Iterator[dict[str, Any]] = (rec for path in crawl_files for rec in read_jsonl(path))
+    return process_records(records, out_dir, run_id, pseudonym_key=pseudonym_key, settings=settings, progress=progress)
+
+
+def process_records(records: Iterable[dict[str, Any]], out_dir: Path, run_id: str, *, pseudonym_key: bytes,
+                    settings: ProcessSettings, progress: bool = False) -> ProcessResult:
+    from pipeline import dedup, language, sentiment
+
+    batch = fold(records)
+    post_counter = StageCounter("extract", run_id)
+    comment_counter = StageCounter("comments", run_id)
+    quarantine: list[Quarantined] = []
+    for rej in batch.rejected:
+        quarantine.append(Quarantined(run_id, rej.get("stage", "crawl"), rej.get("key", ""), rej.get("reason", "rejected"),
+                                      rej.get("detail", ""), rej.get("site_id")))
+
+    # -- posts: extract text and metadata from the page --------------------------------
+    extracted = extract_posts(list(batch.posts.values()), settings, progress=progress)
+    posts: dict[str, Post] = {}
+    for raw in batch.posts.values():
+        ex = extracted.get(raw.url)
+        if ex is None or ex.status != "ok" or not ex.text.strip():
+            reason = ex.status if ex is not None and ex.status != "ok" else "empty"
+            post_counter.drop(raw.url, reason, ex.reason if ex is not None else "", raw.site_id)
+            continue
+        pid = ids.post_id(raw.url)
+        posts[pid] = Post(
+            post_id=pid, site_id=raw.site_id, url=raw.url,
+            title=raw.title or ex.title, author=raw.author or ex.author,
+            published_at=raw.published_at or ex.published_at,
+            language=ex.language or language.detect(ex.text), text=ex.text, run_id=run_id,
+            modified_at=raw.modified_at, categories=raw.categories or ex.categories,
+            tags=raw.tags or ex.tags, aliases=raw.aliases, word_count=len(ex.text.split()),
+            content_hash=ids.digest("text", ex.text), comment_system=raw.comment_system,
+            source=raw.source, fetched_at=raw.fetched_at,
+        )
+        post_counter.ok()
+
+    # -- near-duplicates: one row per post, other URLs become aliases -------------------
+    groups = dedup.find_duplicates([(p.post_id, p.url, p.text, p.published_at) for p in posts.values()])
+    alias_rows = []
+    redirect: dict[str, str] = {}
+    for pid, rep in groups.items():
+        if pid != rep and pid in posts and rep in posts:
+            redirect[pid] = rep
+    for pid, rep in redirect.items():
+        dup = posts.pop(pid)
+        alias_rows.append({"post_id": rep, "url": dup.url, "run_id": run_id})
+        for alias in dup.aliases:
+            alias_rows.append({"post_id": rep, "url": alias, "run_id": run_id})
+        post_counter.dropped["duplicate_of_" + "post"] += 0  # counted as forwarded-then-folded below
+    for post in posts.values():
+        for alias in post.aliases:
+            if alias != post.url:
+                alias_rows.append({"post_id": post.post_id, "url": alias, "run_id": run_id})
+    url_to_pid = {p.url: p.post_id for p in posts.values()}
+    for row in alias_rows:
+        url_to_pid.setdefault(row["url"], row["post_id"])
+
+    # -- comments: ids, parents, depth, pseudonyms ---------------------------------------
+    comments = build_comments(batch.comments.values(), url_to_pid, posts, pseudonym_key, run_id, comment_counter)
+
+    # -- language and sentiment -----------------------------------------------------------
+    scores: list[SentimentScore] = []
+    for post in posts.values():
+        res = sentiment.score_text(post.text, post.language)
+        scores.append(_score_row("post", post.post_id, res, run_id))
+    final_comments = []
+    for c in comments:
+        lang = language.detect(c.text)
+        c = _replace(c, language=lang)
+        final_comments.append(c)
+        res = sentiment.score_text(c.text, lang)
+        scores.append(_score_row("comment", c.comment_id, res, run_id))
+
+    quarantine.extend(post_counter.quarantine)
+    quarantine.extend(comment_counter.quarantine)
+    site_rows = [
+        {"site_id": s["site_id"], "url": s.get("url"), "platform": s.get("platform"),
+         "comment_system": s.get("comment_system"), "run_id": run_id}
+        for s in batch.sites.values()
+    ]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_records(out_dir / "posts.parquet", posts.values(), Post)
+    write_records(out_dir / "comments.parquet", final_comments, Comment)
+    write_records(out_dir / "sentiment.parquet", scores, SentimentScore)
+    write_records(out_dir / "quarantine.parquet", quarantine, Quarantined)
+    if alias_rows:
+        write_rows(out_dir / "aliases.parquet", _unique(alias_rows, ("post_id", "url")))
+    if site_rows:
+        write_rows(out_dir / "sites.parquet", site_rows)
+    counts = {"extract": post_counter.as_dict(), "comments": comment_counter.as_dict(),
+              "crawl_rejected": {"seen": len(batch.rejected)}}
+    return ProcessResult(len(posts), len(final_comments), len(scores), len(quarantine), counts)
+
+
+def _unique(rows: list[dict[str, Any]], key: tuple[str, ...]) -> list[dict[str, Any]]:
+    seen, out = set(), []
+    for row in rows:
+        k = tuple(row[name] for name in key)
+        if k not in seen:
+            seen.add(k)
+            out.append(row)
+    return out
+
+
+def _replace(record, **changes):  # noqa: ANN001, ANN202
+    import dataclasses
+
+    return dataclasses.replace(record, **changes)
+
+
+def _score_row(kind: str, target: str, res, run_id: str) -> SentimentScore:  # noqa: ANN001
+    from pipeline import sentiment
+
+    return SentimentScore(kind, target, sentiment.SCORER_NAME, sentiment.SCORER_VERSION, res.compound, res.label,
+                          res.share_positive, res.share_negative, res.sentences, run_id)
+
+
+def build_comments(raw_comments: Iterable[RawComment], url_to_pid: dict[str, str], posts: dict[str, Post],
+                   key: bytes, run_id: str, counter: StageCounter) -> list[Comment]:
+    """Derived ids, parents resolved by native id within the post, depth from the chain."""
+    by_post: dict[str, list[RawComment]] = {}
+    for c in raw_comments:
+        pid = url_to_pid.get(c.post_url) or url_to_pid.get(ids.canonical_url(c.post_url))
+        if pid is None:
+            counter.drop(f"{c.post_url}#{c.platform_comment_id or ''}", "post_missing",
+                         "the comment's post was not extracted", c.site_id)
+            continue
+        by_post.setdefault(pid, []).append(c)
+    out: list[Comment] = []
+    for pid, items in by_post.items():
+        post = posts[pid]
+        native_to_id = {c.platform_comment_id: ids.comment_id(pid, c.platform_comment_id) for c in items if c.platform_comment_id}
+        parent_of: dict[str, str | None] = {}
+        made: list[tuple[RawComment, str, str | None]] = []
+        for c in sorted(items, key=lambda x: (x.published_at or "", x.position)):
+            cid = ids.comment_id(pid, c.platform_comment_id, c.author, c.published_at, c.text)
+            parent = None
+            if c.parent_platform_comment_id:
+                parent = native_to_id.get(c.parent_platform_comment_id)
+                if parent is None:
+                    # The parent is not public (e.g. unapproved): keep the reply as a thread root.
+                    log.info("comment %s: parent %s not public; kept as top level", cid, c.parent_platform_comment_id)
+            parent_of[cid] = parent
+            made.append((c, cid, parent))
+        author_norm = normalise_name(post.author) if post.author else None
+        for c, cid, parent in made:
+            depth, cur, hops = 1, parent, 0
+            while cur is not None and hops < 1000:
+                depth += 1
+                cur = parent_of.get(cur)
+                hops += 1
+            out.append(Comment(
+                comment_id=cid, post_id=pid, parent_id=parent,
+                author_pseudonym=pseudonym(c.author, key, post.site_id),
+                published_at=c.published_at, language=None, text=c.text.strip(), run_id=run_id,
+                depth=depth, platform_comment_id=c.platform_comment_id, source=c.source,
+                first_seen_at=c.fetched_at, position=c.position,
+                is_post_author=bool(author_norm and c.author and normalise_name(c.author) == author_norm),
+            ))
+            counter.ok()
+    return out
+
+
+def extract_posts(raw_posts: list[RawPost], settings: ProcessSettings, progress: bool = False):  # noqa: ANN201
+    """url -> Extracted for each post page, in worker processes with a per-page timeout."""
+    from pipeline.extract import extract_documents
+
+    docs = [(p.url, p.html or _wrap_fragment(p), p.url) for p in raw_posts]
+    return dict(extract_documents(docs, workers=settings.workers or None, timeout_s=settings.timeout_s,
+                                  max_bytes=settings.max_html_bytes, progress=progress))
+
+
+def _wrap_fragment(post: RawPost) -> str:
+    """An API/feed body as a minimal page, when the page itself could not be fetched."""
+    from html import escape
+
+    title = escape(post.title or "")
+    return f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1>{post.content_html or ''}</article></body></html>"

@@ -1,0 +1,1 @@
+"""The DuckDB side of blogscope: migrations, views, loads, publishing, safe queries."""
