@@ -1,0 +1,329 @@
+"""Handlers of the CLI's commands (``flows/cli.py`` parses, these act)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from flows.jobs import JobError
+from pipeline.settings import ConfigError, Settings, SiteConfig, load_settings, load_sites, with_sites
+
+
+class UserError(Exception):
+    """Something the user can fix; printed as one line without a traceback."""
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    try:
+        return load_settings(home=Path(args.home).expanduser().resolve(), config=getattr(args, "config", None))
+    except ConfigError as exc:
+        raise UserError(str(exc)) from exc
+
+
+def _sites_from_args(settings: Settings, args: argparse.Namespace) -> tuple[SiteConfig, ...]:
+    import tomllib
+
+    from pipeline.ids import site_id_for
+
+    sites = list(settings.sites)
+    if getattr(args, "sites", None):
+        path = Path(args.sites)
+        if not path.exists():
+            raise UserError(f"site list {path} does not exist")
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise UserError(f"{path}: not valid TOML: {exc}") from exc
+        try:
+            sites.extend(load_sites(data.get("sites", []), str(path)))
+        except ConfigError as exc:
+            raise UserError(str(exc)) from exc
+    for url in getattr(args, "urls", []) or []:
+        if not url.startswith(("http://", "https://")):
+            raise UserError(f"{url!r} is not an http(s) URL")
+        sites.append(SiteConfig(id=site_id_for(url), url=url))
+    if getattr(args, "allow_private", False):
+        sites = [SiteConfig(**{**s.__dict__, "allow_private": True}) for s in sites]
+    seen: set[str] = set()
+    unique = []
+    for s in sites:
+        if s.id not in seen:
+            seen.add(s.id)
+            unique.append(s)
+    return tuple(unique)
+
+
+def _flows(settings: Settings) -> dict[str, Any]:
+    from flows.prefect_env import configure_prefect_env
+
+    configure_prefect_env(settings.home)
+    from flows.prefect_flows import FLOWS
+
+    return FLOWS
+
+
+def _wrap_job_errors(fn):  # noqa: ANN001, ANN202
+    def inner(args: argparse.Namespace) -> int:
+        try:
+            return fn(args)
+        except (JobError, ConfigError) as exc:
+            raise UserError(str(exc)) from exc
+    inner.__name__ = fn.__name__
+    return inner
+
+
+# ------------------------------------------------------------------------------ run & co
+
+
+@_wrap_job_errors
+def cmd_run(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    sites = _sites_from_args(settings, args)
+    if not sites:
+        raise UserError("no sites: give blog URLs, e.g. 'blogscope run https://blog.example.org/ --home DIR', "
+                        "or a site list with --sites sites.toml")
+    settings.home.mkdir(parents=True, exist_ok=True)
+    flows = _flows(settings)
+    start = time.perf_counter()
+    summary = flows["run"](home=str(settings.home), config=args.config, sites=[s.__dict__ for s in sites],
+                           allow_private=args.allow_private, refit_topics=args.refit_topics,
+                           write_report=not args.no_report)
+    print_run_summary(settings, summary, time.perf_counter() - start)
+    return 0
+
+
+@_wrap_job_errors
+def cmd_crawl(args: argparse.Namespace) -> int:
+    from flows import jobs
+
+    settings = _settings(args)
+    sites = _sites_from_args(settings, args)
+    run_id = jobs.new_run_id()
+    summary = jobs.crawl(settings, run_id, sites, allow_private=args.allow_private)
+    print(f"run {run_id}: crawl output in {summary.out_dir}")
+    print(json.dumps(summary.stats, indent=1, default=str))
+    print(f"next: blogscope process --run {run_id} --home {settings.home} --load")
+    return 0
+
+
+@_wrap_job_errors
+def cmd_process(args: argparse.Namespace) -> int:
+    from flows import jobs
+
+    settings = _settings(args)
+    if args.from_archive:
+        run_id = args.run or jobs.new_run_id()
+    else:
+        run_id = args.run or jobs.latest_run_id(settings, "crawl")
+    out = jobs.process(settings, run_id, from_archive=args.from_archive, workers=args.workers)
+    print(f"run {run_id}: {out['posts']} posts, {out['comments']} comments, {out['quarantined']} quarantined")
+    if args.load:
+        with jobs.writer_lock(settings):
+            jobs.record_run_start(settings, run_id, "process", {"from_archive": args.from_archive})
+            counts = jobs.load(settings, run_id)
+            jobs.topics(settings, run_id)
+            counts.update(jobs.load(settings, run_id, only=("model_runs", "topics", "doc_topics", "topic_alignment")))
+            jobs.record_run_finish(settings, run_id, "completed", counts)
+            jobs.publish(settings)
+        jobs.report(settings)
+        print(f"loaded and published {settings.published_db}")
+    else:
+        print(f"next: blogscope process --run {run_id} --load --home {settings.home}")
+    return 0
+
+
+@_wrap_job_errors
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from flows import jobs
+
+    settings = _settings(args)
+    with jobs.writer_lock(settings):
+        jobs.migrate(settings)
+        jobs.publish(settings)
+    print(f"schema up to date: {settings.published_db}")
+    return 0
+
+
+# ------------------------------------------------------------------------------- analysts
+
+
+def _require_published(settings: Settings) -> Path:
+    if not settings.published_db.exists():
+        raise UserError(f"no database at {settings.published_db}; run 'blogscope run URL --home {settings.home}' "
+                        "or 'blogscope demo' first")
+    return settings.published_db
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    from warehouse.query import QueryRefused, format_result, query
+
+    settings = _settings(args)
+    db = _require_published(settings)
+    try:
+        result = query(db, args.sql, timeout_s=args.timeout)
+    except QueryRefused as exc:
+        raise UserError(str(exc)) from exc
+    sys.stdout.write(format_result(result, args.format))
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from warehouse.search import search
+
+    settings = _settings(args)
+    rows = search(_require_published(settings), args.terms, limit=args.limit)
+    if not rows:
+        print(f"no match for {args.terms!r}")
+        return 1
+    for row in rows:
+        print(json.dumps(row, ensure_ascii=False, default=str))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from warehouse.export import export
+
+    settings = _settings(args)
+    files = export(_require_published(settings), Path(args.out), fmt=args.format, tables=args.table)
+    for f in files:
+        print(f)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from flows import jobs
+
+    settings = _settings(args)
+    _require_published(settings)
+    out = jobs.report(settings, Path(args.out) if args.out else None, since=args.since, until=args.until, site=args.site)
+    print(f"report: {out}")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from warehouse.query import format_result, query_file
+
+    settings = _settings(args)
+    result = query_file(_require_published(settings), "run_status", {"limit": args.limit})
+    sys.stdout.write(format_result(result, "table"))
+    return 0
+
+
+# ----------------------------------------------------------------------------- utilities
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    from pipeline.extract import extract_paths
+
+    n_bad = 0
+    out = sys.stdout
+    for record in extract_paths(args.inputs, workers=args.workers or None, timeout_s=args.timeout):
+        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        if record.get("status") not in ("ok", None):
+            n_bad += 1
+    out.flush()
+    if n_bad:
+        print(f"{n_bad} of {len(args.inputs)} inputs did not extract (see their status/reason)", file=sys.stderr)
+    return 0
+
+
+def cmd_sentiment(args: argparse.Namespace) -> int:
+    from pipeline.sentiment import cli_main
+
+    argv = ([args.file] if args.file else []) + list(args.rest or [])
+    return cli_main(argv)
+
+
+def cmd_topics(args: argparse.Namespace) -> int:
+    from pipeline.topics_cli import main as topics_main
+
+    return topics_main(list(args.rest or []))
+
+
+@_wrap_job_errors
+def cmd_schedule(args: argparse.Namespace) -> int:
+    from flows.schedule import serve_schedules
+
+    settings = _settings(args)
+    sites = _sites_from_args(settings, args)
+    return serve_schedules(settings, sites, config=args.config, allow_private=args.allow_private, once=args.once)
+
+
+# ----------------------------------------------------------------------------------- demo
+
+
+@_wrap_job_errors
+def cmd_demo(args: argparse.Namespace) -> int:
+    from demoblog.generate import generate, truth_dict
+    from demoblog.server import serve
+
+    home = Path(args.home).expanduser().resolve()
+    if home.exists() and not args.keep:
+        for name in ("runs", "work", "archive", "state", "models", "blogscope.duckdb", "report.html", "truth"):
+            target = home / name
+            if target.is_dir():
+                shutil.rmtree(target)
+            elif target.exists():
+                target.unlink()
+    home.mkdir(parents=True, exist_ok=True)
+    settings = _settings(argparse.Namespace(home=str(home), config=args.config))
+    start = time.perf_counter()
+    blogs = {flavour: generate(flavour, seed=args.seed) for flavour in ("wordpress", "blogger")}
+    print("blogscope demo: serving the bundled demo blog on 127.0.0.1 ...", flush=True)
+    with serve(blogs["wordpress"]) as wp, serve(blogs["blogger"]) as bl:
+        sites = (
+            SiteConfig(id="shrink-notes", url=wp.base_url, platform="auto", allow_private=True),
+            SiteConfig(id="couch-report", url=bl.base_url, platform="auto", allow_private=True),
+        )
+        truth_dir = home / "truth"
+        truth_dir.mkdir(exist_ok=True)
+        for flavour, running in (("wordpress", wp), ("blogger", bl)):
+            (truth_dir / f"{flavour}.json").write_text(json.dumps(truth_dict(blogs[flavour], running.base_url), indent=1),
+                                                     encoding="utf-8")
+        print(f"  WordPress-like: {wp.base_url}\n  Blogger-like:   {bl.base_url}", flush=True)
+        settings = with_sites(settings, sites)
+        flows = _flows(settings)
+        summary = flows["run"](home=str(home), config=args.config, sites=[s.__dict__ for s in sites],
+                               allow_private=True, refit_topics=False, write_report=True)
+    print_run_summary(settings, summary, time.perf_counter() - start, truth_dir=home / "truth")
+    return 0
+
+
+def print_run_summary(settings: Settings, summary: dict[str, Any], seconds: float, truth_dir: Path | None = None) -> None:
+    from warehouse.query import query_file
+
+    db = settings.published_db
+    counts = query_file(db, "summary_counts", {}).rows[0]
+    cols = query_file(db, "summary_counts", {}).columns
+    c = dict(zip(cols, counts))
+    print()
+    print(f"run {summary.get('run_id')} {summary.get('status', '')} in {seconds:.0f} s")
+    print(f"  sites {c['sites']}, posts {c['posts']}, comments {c['comments']} "
+          f"({c['commenters']} commenters, {c['replies']} replies), quarantined {c['quarantined']}")
+    if truth_dir is not None:
+        expected = 0
+        for f in sorted(truth_dir.glob("*.json")):
+            truth = json.loads(f.read_text(encoding="utf-8"))
+            expected += sum(1 for cm in truth["comments"] if cm["approved"])
+        verdict = "matches" if expected == c["comments"] else "DOES NOT match"
+        print(f"  public comments in the demo truth: {expected} ({verdict} the warehouse)")
+    top = query_file(db, "top_topics", {"limit": 5})
+    if top.rows:
+        print("  topics drawing the most discussion:")
+        for row in top.rows:
+            r = dict(zip(top.columns, row))
+            print(f"    {r['label']:<40} {r['comments']:>4} comments on {r['posts']:>3} posts, "
+                  f"mean sentiment {r['mean_sentiment'] if r['mean_sentiment'] is not None else 'n/a'}")
+    print("  files:")
+    print(f"    analysts' database  {db}")
+    if summary.get("report"):
+        print(f"    report              {summary['report']}")
+    print(f"    raw archive (WARC)  {settings.archive_dir}")
+    print("  next, try:")
+    print(f"    .venv/bin/blogscope query \"select * from v_topic_discussion where period = 'month' limit 10\" --home {settings.home}")
+    print(f"    .venv/bin/duckdb -readonly {db}")

@@ -1,0 +1,231 @@
+"""The jobs, as plain functions: crawl, process, load, topics, publish, report.
+
+Prefect flows (``flows/prefect_flows.py``) wrap these in a line or two and pass small values
+(run ids, paths, counts). Everything here is testable without Prefect.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import logging
+import os
+import secrets
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pipeline.settings import Settings, SiteConfig
+
+log = logging.getLogger(__name__)
+
+
+class JobError(RuntimeError):
+    """A job could not finish; the message says why and what to do."""
+
+
+def new_run_id(now: dt.datetime | None = None) -> str:
+    """Sortable and readable: ``20260127T031500Z-3f9a``."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    return now.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(2)
+
+
+def utcnow() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def latest_run_id(settings: Settings, needs: str = "crawl") -> str:
+    runs = sorted(p.name for p in settings.runs_dir.glob("*") if (p / needs).is_dir())
+    if not runs:
+        raise JobError(f"no run with a {needs}/ folder in {settings.runs_dir}; run 'blogscope crawl' first")
+    return runs[-1]
+
+
+# --------------------------------------------------------------------------------- crawl
+
+
+@dataclass
+class CrawlSummary:
+    run_id: str
+    returncode: int
+    stats: dict[str, Any] = field(default_factory=dict)
+    out_dir: str = ""
+
+
+def crawl(settings: Settings, run_id: str, sites: tuple[SiteConfig, ...], *, allow_private: bool = False,
+          timeout_s: float | None = None) -> CrawlSummary:
+    """Crawl ``sites`` in a subprocess (the Twisted reactor cannot restart in one process)."""
+    if not sites:
+        raise JobError("no sites to crawl: give URLs on the command line or a site list with --sites")
+    out_dir = settings.run_dir(run_id) / "crawl"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    settings.archive_dir.mkdir(parents=True, exist_ok=True)
+    sites_file = out_dir / "sites.json"
+    sites_file.write_text(json.dumps([dataclasses.asdict(s) for s in sites], indent=1), encoding="utf-8")
+    crawl_settings = out_dir / "crawl-settings.json"
+    crawl_settings.write_text(json.dumps(dataclasses.asdict(settings.crawl), indent=1), encoding="utf-8")
+    cmd = [sys.executable, "-m", "crawl.run", "--sites", str(sites_file), "--out", str(out_dir),
+           "--state", str(settings.state_dir), "--archive", str(settings.archive_dir),
+           "--settings-json", str(crawl_settings), "--run-id", run_id]
+    if allow_private:
+        cmd.append("--allow-private")
+    log.info("crawl: %s", " ".join(cmd))
+    proc = subprocess.run(cmd, timeout=timeout_s, check=False)
+    stats_path = out_dir / "stats.json"
+    stats = json.loads(stats_path.read_text(encoding="utf-8")) if stats_path.exists() else {}
+    if proc.returncode != 0:
+        raise JobError(f"the crawl subprocess exited with {proc.returncode}; see the messages above "
+                       f"and {out_dir}")
+    return CrawlSummary(run_id, proc.returncode, stats, str(out_dir))
+
+
+# ------------------------------------------------------------------------------- process
+
+
+def process(settings: Settings, run_id: str, *, from_archive: bool = False, workers: int = 0,
+            progress: bool = True) -> dict[str, Any]:
+    """Crawl output (or the WARC archive) -> ``runs/RUN/processed/*.parquet``."""
+    from pipeline.privacy import load_or_create_key
+    from pipeline.process import process_crawl, process_records
+
+    key = load_or_create_key(settings.home, settings.privacy.pseudonym_key)
+    proc_settings = settings.process if not workers else dataclasses.replace(settings.process, workers=workers)
+    out_dir = settings.run_dir(run_id) / "processed"
+    if from_archive:
+        from pipeline.sources import rebuild_from_warc
+
+        warcs = sorted(settings.archive_dir.rglob("*.warc.gz"))
+        if not warcs:
+            raise JobError(f"no WARC files under {settings.archive_dir}: nothing to rebuild from")
+        records = rebuild_from_warc(warcs)
+        result = process_records(records, out_dir, run_id, pseudonym_key=key, settings=proc_settings, progress=progress)
+    else:
+        crawl_file = settings.run_dir(run_id) / "crawl" / "raw.jsonl"
+        if not crawl_file.exists():
+            raise JobError(f"{crawl_file} does not exist: crawl this run first")
+        result = process_crawl([crawl_file], out_dir, run_id, home=settings.home, pseudonym_key=key,
+                               settings=proc_settings, progress=progress)
+    return {"posts": result.posts, "comments": result.comments, "sentiment": result.sentiment,
+            "quarantined": result.quarantined, "stages": result.counts}
+
+
+# ------------------------------------------------------------------------------- topics
+
+
+def topics(settings: Settings, run_id: str, *, refit: bool = False) -> dict[str, Any]:
+    """Fit (or infer with the last) topic model over the warehouse's posts; writes Parquet.
+
+    Fits when there is no model yet, when asked, or when the corpus grew by 25 % since the last
+    fit; otherwise new documents are inferred with the last model (no retraining), so topic ids
+    stay put between scheduled runs. A refit is aligned to the previous model run.
+    """
+    from pipeline import topics as topic_models
+    from pipeline.io import write_rows
+    from warehouse.corpus import read_topic_corpus
+
+    corpus = read_topic_corpus(settings.working_db, languages=settings.process.languages)
+    out_dir = settings.run_dir(run_id) / "processed"
+    models_dir = settings.home / "models"
+    latest = models_dir / "LATEST"
+    previous = None
+    if latest.exists():
+        prev_dir = models_dir / latest.read_text(encoding="utf-8").strip()
+        if prev_dir.exists():
+            previous = topic_models.load_fit(prev_dir)
+    posts = corpus.posts
+    if len(posts) < 5:
+        log.warning("topics: only %d posts; no model fitted", len(posts))
+        return {"fitted": False, "posts": len(posts)}
+    grew = previous is not None and len(posts) >= 1.25 * previous.n_docs
+    if previous is None or refit or grew:
+        fit = topic_models.fit_corpus([p.text for p in posts], k=settings.topics.k, seed=settings.topics.seed,
+                                      model=settings.topics.model, k_range=(settings.topics.k_min, settings.topics.k_max))
+        alignment = topic_models.align(previous, fit) if previous is not None else None
+        fit_dir = models_dir / fit.model_run_id
+        topic_models.save_fit(fit, fit_dir)
+        tmp = latest.with_suffix(".tmp")
+        tmp.write_text(fit.model_run_id, encoding="utf-8")
+        os.replace(tmp, latest)
+        model = fit
+        post_weights = fit.doc_topics
+        fitted = True
+    else:
+        model, alignment, fitted = previous, None, False
+        post_weights = topic_models.transform(previous, [p.text for p in posts])
+    comment_weights = topic_models.transform(model, [c.text for c in corpus.comments]) if corpus.comments else None
+    rows = topic_models.rows_for_warehouse(
+        model, run_id=run_id, post_ids=[p.id for p in posts], post_weights=post_weights,
+        comment_ids=[c.id for c in corpus.comments], comment_weights=comment_weights,
+        alignment=alignment, include_model=fitted)
+    for name, table_rows in rows.items():
+        if table_rows:
+            write_rows(out_dir / f"{name}.parquet", table_rows)
+    return {"fitted": fitted, "model_run_id": model.model_run_id, "k": model.k, "posts": len(posts),
+            "comments": len(corpus.comments), "c_v": model.c_v, "diversity": model.diversity}
+
+
+# --------------------------------------------------------------------------- warehouse
+
+
+def migrate(settings: Settings) -> None:
+    from warehouse.db import migrate as run_migrations
+
+    settings.working_db.parent.mkdir(parents=True, exist_ok=True)
+    run_migrations(settings.working_db)
+
+
+def load(settings: Settings, run_id: str, *, only: tuple[str, ...] | None = None) -> dict[str, int]:
+    from warehouse.load import load_run
+
+    result = load_run(settings.working_db, settings.run_dir(run_id) / "processed", run_id, only=only)
+    return dict(result.counts)
+
+
+def publish(settings: Settings) -> str:
+    from warehouse.publish import publish as publish_db
+
+    publish_db(settings.working_db, settings.published_db)
+    return str(settings.published_db)
+
+
+def report(settings: Settings, out: Path | None = None, *, since: str | None = None, until: str | None = None,
+           site: str | None = None) -> str:
+    from warehouse.report import build_report
+
+    out = out or settings.report_path
+    build_report(settings.published_db, out, since=since, until=until, site=site,
+                 allow_comment_text=settings.privacy.report_comment_text)
+    return str(out)
+
+
+# --------------------------------------------------------------------------- whole run
+
+
+def writer_lock(settings: Settings, timeout_s: float = 3600):  # noqa: ANN201 - a context manager
+    from warehouse.lock import writer_lock as lock
+
+    return lock(settings.working_db.parent, timeout_s=timeout_s)
+
+
+def record_run_start(settings: Settings, run_id: str, kind: str, config: dict[str, Any]) -> None:
+    from warehouse.runs import mark_stale_runs_crashed, record_run_start as start
+
+    migrate(settings)
+    mark_stale_runs_crashed(settings.working_db)
+    start(settings.working_db, run_id, kind=kind, config=config)
+
+
+def record_run_finish(settings: Settings, run_id: str, status: str, counts: dict[str, Any],
+                      error: str | None = None) -> None:
+    from warehouse.runs import record_run_finish as finish
+
+    finish(settings.working_db, run_id, status=status, counts=counts, error=error)
+
+
+def elapsed(start: float) -> float:
+    return round(time.perf_counter() - start, 2)

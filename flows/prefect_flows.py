@@ -1,0 +1,151 @@
+"""Prefect flows: thin wrappers over ``flows.jobs``; the only module that imports Prefect.
+
+- Tasks work on whole stages (never one task per document: ~9 ms overhead per task run).
+- Network tasks retry; side-effecting tasks never use Prefect's result cache (a cached "load"
+  task was skipped across processes in a measurement here), so every task has ``NO_CACHE``.
+- Tasks pass small values: run ids, paths, counts.
+- Without a server everything runs in-process (Prefect's ephemeral mode), with PREFECT_HOME
+  under the blogscope home unless it is set.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+
+from flows import jobs
+
+
+def _settings(home: str, config: str | None, sites: list[dict[str, Any]] | None = None):  # noqa: ANN202
+    from pipeline.settings import SiteConfig, load_settings, with_sites
+
+    settings = load_settings(home=home, config=config)
+    if sites is not None:
+        settings = with_sites(settings, tuple(SiteConfig(**s) for s in sites))
+    return settings
+
+
+@task(name="crawl", retries=2, retry_delay_seconds=10, cache_policy=NO_CACHE)
+def crawl_task(home: str, config: str | None, run_id: str, sites: list[dict[str, Any]],
+               allow_private: bool) -> dict[str, Any]:
+    settings = _settings(home, config, sites)
+    summary = jobs.crawl(settings, run_id, settings.sites, allow_private=allow_private)
+    return {"out_dir": summary.out_dir, **{k: v for k, v in summary.stats.items() if isinstance(v, (int, float))}}
+
+
+@task(name="process", cache_policy=NO_CACHE)
+def process_task(home: str, config: str | None, run_id: str, from_archive: bool = False) -> dict[str, Any]:
+    return jobs.process(_settings(home, config), run_id, from_archive=from_archive)
+
+
+@task(name="load", cache_policy=NO_CACHE)
+def load_task(home: str, config: str | None, run_id: str, only: tuple[str, ...] | None = None) -> dict[str, int]:
+    return jobs.load(_settings(home, config), run_id, only=only)
+
+
+@task(name="topics", cache_policy=NO_CACHE)
+def topics_task(home: str, config: str | None, run_id: str, refit: bool) -> dict[str, Any]:
+    return jobs.topics(_settings(home, config), run_id, refit=refit)
+
+
+@task(name="publish", cache_policy=NO_CACHE)
+def publish_task(home: str, config: str | None) -> str:
+    return jobs.publish(_settings(home, config))
+
+
+@task(name="report", cache_policy=NO_CACHE)
+def report_task(home: str, config: str | None) -> str:
+    return jobs.report(_settings(home, config))
+
+
+@flow(name="blogscope-run", log_prints=True)
+def run_flow(home: str, config: str | None = None, sites: list[dict[str, Any]] | None = None,
+             allow_private: bool = False, refit_topics: bool = False, write_report: bool = True,
+             run_id: str | None = None) -> dict[str, Any]:
+    """Crawl -> process -> load -> topics -> load topics -> publish -> report."""
+    settings = _settings(home, config, sites)
+    site_dicts = [s.__dict__ for s in settings.sites]
+    run_id = run_id or jobs.new_run_id()
+    with jobs.writer_lock(settings):
+        jobs.record_run_start(settings, run_id, "run", {"sites": site_dicts, "allow_private": allow_private})
+        summary: dict[str, Any] = {"run_id": run_id}
+        try:
+            summary["crawl"] = crawl_task(home, config, run_id, site_dicts, allow_private)
+            summary["process"] = process_task(home, config, run_id)
+            summary["load"] = load_task(home, config, run_id)
+            summary["topics"] = topics_task(home, config, run_id, refit_topics)
+            summary["load_topics"] = load_task(home, config, run_id, ("model_runs", "topics", "doc_topics", "topic_alignment"))
+            status = "completed_with_errors" if summary["process"].get("quarantined") else "completed"
+            jobs.record_run_finish(settings, run_id, status, _counts(summary))
+            summary["published"] = publish_task(home, config)
+        except BaseException as exc:
+            jobs.record_run_finish(settings, run_id, "failed", _counts(summary), error=f"{type(exc).__name__}: {exc}")
+            jobs.publish(settings)  # analysts see the failed run recorded
+            raise
+    if write_report:
+        summary["report"] = report_task(home, config)
+    summary["status"] = status
+    return summary
+
+
+@flow(name="blogscope-crawl")
+def crawl_flow(home: str, config: str | None, sites: list[dict[str, Any]], allow_private: bool = False,
+               run_id: str | None = None) -> dict[str, Any]:
+    run_id = run_id or jobs.new_run_id()
+    return {"run_id": run_id, **crawl_task(home, config, run_id, sites, allow_private)}
+
+
+@flow(name="blogscope-process")
+def process_flow(home: str, config: str | None, run_id: str, from_archive: bool = False) -> dict[str, Any]:
+    return process_task(home, config, run_id, from_archive)
+
+
+@flow(name="blogscope-load")
+def load_flow(home: str, config: str | None, run_id: str) -> dict[str, Any]:
+    settings = _settings(home, config)
+    with jobs.writer_lock(settings):
+        jobs.record_run_start(settings, run_id, "load", {})
+        counts = load_task(home, config, run_id)
+        topics = topics_task(home, config, run_id, False)
+        counts.update(load_task(home, config, run_id, ("model_runs", "topics", "doc_topics", "topic_alignment")))
+        jobs.record_run_finish(settings, run_id, "completed", counts)
+        published = publish_task(home, config)
+    return {"run_id": run_id, "load": counts, "topics": topics, "published": published}
+
+
+@flow(name="blogscope-publish")
+def publish_flow(home: str, config: str | None) -> str:
+    settings = _settings(home, config)
+    with jobs.writer_lock(settings):
+        return publish_task(home, config)
+
+
+@flow(name="blogscope-report")
+def report_flow(home: str, config: str | None) -> str:
+    return report_task(home, config)
+
+
+@flow(name="blogscope-topics-refresh")
+def topics_refresh_flow(home: str, config: str | None = None) -> dict[str, Any]:
+    """Weekly model refresh: refit on the whole warehouse, align to the last model."""
+    settings = _settings(home, config)
+    run_id = jobs.new_run_id()
+    with jobs.writer_lock(settings):
+        jobs.record_run_start(settings, run_id, "topics", {})
+        out = topics_task(home, config, run_id, True)
+        counts = load_task(home, config, run_id, ("model_runs", "topics", "doc_topics", "topic_alignment"))
+        jobs.record_run_finish(settings, run_id, "completed", counts)
+        publish_task(home, config)
+    return {"run_id": run_id, **out}
+
+
+FLOWS = {
+    "run": run_flow, "crawl": crawl_flow, "process": process_flow, "load": load_flow,
+    "publish": publish_flow, "report": report_flow, "topics_refresh": topics_refresh_flow,
+}
+
+
+def _counts(summary: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in summary.items() if isinstance(v, dict)}
