@@ -176,7 +176,18 @@ def _setup_logging(verbose: int) -> None:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
 
 
+# Commands whose options belong to a module with its own parser: everything after the command
+# name is handed over untouched, so their --help is complete.
+DELEGATED = {"sentiment": "pipeline.sentiment:cli_main", "topics": "pipeline.topics_cli:main"}
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in DELEGATED:
+        import importlib
+
+        module, func = DELEGATED[argv[0]].split(":")
+        return int(getattr(importlib.import_module(module), func)(argv[1:]) or 0)
     parser = build_parser()
     args = parser.parse_args(argv)
     if not args.command:

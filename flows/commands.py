@@ -222,7 +222,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
     n_bad = 0
     out = sys.stdout
-    for record in extract_paths(args.inputs, workers=args.workers or None, timeout_s=args.timeout):
+    for record in extract_paths(args.inputs, workers=args.workers, timeout=args.timeout):
         out.write(json.dumps(record, ensure_ascii=False) + "\n")
         if record.get("status") not in ("ok", None):
             n_bad += 1
@@ -230,19 +230,6 @@ def cmd_extract(args: argparse.Namespace) -> int:
     if n_bad:
         print(f"{n_bad} of {len(args.inputs)} inputs did not extract (see their status/reason)", file=sys.stderr)
     return 0
-
-
-def cmd_sentiment(args: argparse.Namespace) -> int:
-    from pipeline.sentiment import cli_main
-
-    argv = ([args.file] if args.file else []) + list(args.rest or [])
-    return cli_main(argv)
-
-
-def cmd_topics(args: argparse.Namespace) -> int:
-    from pipeline.topics_cli import main as topics_main
-
-    return topics_main(list(args.rest or []))
 
 
 @_wrap_job_errors
@@ -309,7 +296,7 @@ def print_run_summary(settings: Settings, summary: dict[str, Any], seconds: floa
         expected = 0
         for f in sorted(truth_dir.glob("*.json")):
             truth = json.loads(f.read_text(encoding="utf-8"))
-            expected += sum(1 for cm in truth["comments"] if cm["approved"])
+            expected += sum(1 for cm in truth["comments"] if cm.get("visible", cm["approved"]))
         verdict = "matches" if expected == c["comments"] else "DOES NOT match"
         print(f"  public comments in the demo truth: {expected} ({verdict} the warehouse)")
     top = query_file(db, "top_topics", {"limit": 5})

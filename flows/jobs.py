@@ -71,7 +71,7 @@ def crawl(settings: Settings, run_id: str, sites: tuple[SiteConfig, ...], *, all
     crawl_settings.write_text(json.dumps(dataclasses.asdict(settings.crawl), indent=1), encoding="utf-8")
     cmd = [sys.executable, "-m", "crawl.run", "--sites", str(sites_file), "--out", str(out_dir),
            "--state", str(settings.state_dir), "--archive", str(settings.archive_dir),
-           "--settings-json", str(crawl_settings), "--run-id", run_id]
+           "--settings-json", str(crawl_settings)]
     if allow_private:
         cmd.append("--allow-private")
     log.info("crawl: %s", " ".join(cmd))

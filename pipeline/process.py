@@ -9,7 +9,9 @@ the same input gives the same files.
 
 from __future__ import annotations
 
+import functools
 import logging
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -133,7 +135,7 @@ def process_records(records: Iterable[dict[str, Any]], out_dir: Path, run_id: st
             post_id=pid, site_id=raw.site_id, url=raw.url,
             title=raw.title or ex.title, author=raw.author or ex.author,
             published_at=raw.published_at or ex.published_at,
-            language=ex.language or language.detect(ex.text), text=ex.text, run_id=run_id,
+            language=language.detect(ex.text) or ex.language, text=ex.text, run_id=run_id,
             modified_at=raw.modified_at, categories=raw.categories or ex.categories,
             tags=raw.tags or ex.tags, aliases=raw.aliases, word_count=len(ex.text.split()),
             content_hash=ids.digest("text", ex.text), comment_system=raw.comment_system,
@@ -172,7 +174,8 @@ def process_records(records: Iterable[dict[str, Any]], out_dir: Path, run_id: st
         scores.append(_score_row("post", post.post_id, res, run_id))
     final_comments = []
     for c in comments:
-        lang = language.detect(c.text)
+        # Short comments ("Thanks!") are often undecidable alone; the post's language decides then.
+        lang = language.detect(c.text, fallback=posts[c.post_id].language)
         c = _replace(c, language=lang)
         final_comments.append(c)
         res = sentiment.score_text(c.text, lang)
@@ -269,12 +272,44 @@ def build_comments(raw_comments: Iterable[RawComment], url_to_pid: dict[str, str
 
 
 def extract_posts(raw_posts: list[RawPost], settings: ProcessSettings, progress: bool = False):  # noqa: ANN201
-    """url -> Extracted for each post page, in worker processes with a per-page timeout."""
-    from pipeline.extract import extract_documents
+    """url -> Extracted for each post page, in worker processes with a per-page timeout.
 
-    docs = [(p.url, p.html or _wrap_fragment(p), p.url) for p in raw_posts]
-    return dict(extract_documents(docs, workers=settings.workers or None, timeout_s=settings.timeout_s,
-                                  max_bytes=settings.max_html_bytes, progress=progress))
+    A page that times out or kills its worker gets an ``Extracted`` with that status (the
+    caller quarantines it with the reason); the next page goes on.
+    """
+    from pipeline.records import Extracted
+    from pipeline.workers import run_each
+
+    import trafilatura  # noqa: F401  - imported before the workers fork, so each starts warm
+
+    docs = [(p.url, p.html or _wrap_fragment(p)) for p in raw_posts]
+    work = functools.partial(_extract_one, max_bytes=settings.max_html_bytes)
+    out: dict[str, Extracted] = {}
+    bar = _progress(len(docs), "extract", progress)
+    for outcome in run_each(work, docs, workers=settings.workers, timeout=settings.timeout_s):
+        url = outcome.item[0]
+        if outcome.status == "ok":
+            out[url] = outcome.value
+        else:
+            out[url] = Extracted(url=url, title=None, author=None, published_at=None, language=None, text="",
+                                 status=outcome.status, reason=outcome.detail or outcome.status)
+        bar.update(1)
+    bar.close()
+    return out
+
+
+def _extract_one(doc: tuple[str, str], max_bytes: int):  # noqa: ANN202 - runs in a worker
+    from pipeline.extract import extract_page
+
+    url, html = doc
+    return extract_page(html, url, max_bytes=max_bytes)
+
+
+def _progress(total: int, desc: str, enabled: bool):  # noqa: ANN202
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="page", disable=not enabled or total < 20, file=sys.stderr,
+                leave=False)
 
 
 def _wrap_fragment(post: RawPost) -> str:
