@@ -120,11 +120,14 @@ def process(settings: Settings, run_id: str, *, from_archive: bool = False, work
 def topics(settings: Settings, run_id: str, *, refit: bool = False) -> dict[str, Any]:
     """Fit (or infer with the last) topic model over the warehouse's posts; writes Parquet.
 
-    Fits when there is no model yet, when asked, or when the corpus grew by 25 % since the last
-    fit; otherwise new documents are inferred with the last model (no retraining), so topic ids
-    stay put between scheduled runs. A refit is aligned to the previous model run.
+    Fits when there is no model yet, when asked (``--refit-topics``, the weekly refresh), or when
+    the corpus grew by 25 % since the last fit; otherwise documents are inferred with the last
+    model (no retraining), so topic ids stay put between nightly runs. A refit is aligned to the
+    previous model run (``topic_alignment``) so a topic keeps its id.
     """
-    from pipeline import topics as topic_models
+    import numpy as np
+
+    from pipeline import topics as tm
     from pipeline.io import write_rows
     from warehouse.corpus import read_topic_corpus
 
@@ -135,38 +138,46 @@ def topics(settings: Settings, run_id: str, *, refit: bool = False) -> dict[str,
     previous = None
     if latest.exists():
         prev_dir = models_dir / latest.read_text(encoding="utf-8").strip()
-        if prev_dir.exists():
-            previous = topic_models.load_fit(prev_dir)
-    posts = corpus.posts
+        if (prev_dir / "model_run.json").exists():
+            previous = tm.load_result(prev_dir)
+    posts, comments = corpus.posts, corpus.comments
     if len(posts) < 5:
-        log.warning("topics: only %d posts; no model fitted", len(posts))
+        log.warning("topics: only %d posts in the warehouse; no topic model fitted yet", len(posts))
         return {"fitted": False, "posts": len(posts)}
-    grew = previous is not None and len(posts) >= 1.25 * previous.n_docs
-    if previous is None or refit or grew:
-        fit = topic_models.fit_corpus([p.text for p in posts], k=settings.topics.k, seed=settings.topics.seed,
-                                      model=settings.topics.model, k_range=(settings.topics.k_min, settings.topics.k_max))
-        alignment = topic_models.align(previous, fit) if previous is not None else None
-        fit_dir = models_dir / fit.model_run_id
-        topic_models.save_fit(fit, fit_dir)
-        tmp = latest.with_suffix(".tmp")
-        tmp.write_text(fit.model_run_id, encoding="utf-8")
+    can_infer = previous is not None and previous.topic_model is not None
+    grew = can_infer and len(posts) >= 1.25 * previous.n_docs
+    post_texts = [p.text for p in posts]
+    if not can_infer or refit or grew:
+        t = settings.topics
+        model = tm.fit_corpus(post_texts, k=t.k, seed=t.seed, model=t.model, k_min=t.k_min, k_max=t.k_max,
+                              previous=previous)
+        tm.save_result(model, models_dir / model.model_run_id)
+        tmp = latest.with_name("LATEST.tmp")
+        tmp.write_text(model.model_run_id, encoding="utf-8")
         os.replace(tmp, latest)
-        model = fit
-        post_weights = fit.doc_topics
+        rows = tm.result_rows(model, run_id=run_id, target_ids=[p.id for p in posts], target_kinds="post")
         fitted = True
     else:
-        model, alignment, fitted = previous, None, False
-        post_weights = topic_models.transform(previous, [p.text for p in posts])
-    comment_weights = topic_models.transform(model, [c.text for c in corpus.comments]) if corpus.comments else None
-    rows = topic_models.rows_for_warehouse(
-        model, run_id=run_id, post_ids=[p.id for p in posts], post_weights=post_weights,
-        comment_ids=[c.id for c in corpus.comments], comment_weights=comment_weights,
-        alignment=alignment, include_model=fitted)
+        model, fitted = previous, False
+        rows = {"doc_topics": _inferred_rows(tm, model, post_texts, [p.id for p in posts], "post", run_id, np)}
+    if comments:
+        rows["doc_topics"] = rows["doc_topics"] + _inferred_rows(
+            tm, model, [c.text for c in comments], [c.id for c in comments], "comment", run_id, np)
     for name, table_rows in rows.items():
         if table_rows:
             write_rows(out_dir / f"{name}.parquet", table_rows)
-    return {"fitted": fitted, "model_run_id": model.model_run_id, "k": model.k, "posts": len(posts),
-            "comments": len(corpus.comments), "c_v": model.c_v, "diversity": model.diversity}
+    return {"fitted": fitted, "model_run_id": model.model_run_id, "model": model.model, "k": model.k,
+            "posts": len(posts), "comments": len(comments), "c_v": model.c_v, "diversity": model.diversity}
+
+
+def _inferred_rows(tm, model, texts: list[str], ids: list[str], kind: str, run_id: str, np) -> list[dict[str, Any]]:  # noqa: ANN001
+    """doc_topics rows for documents inferred with a fitted model (no retraining)."""
+    weights = np.asarray(model.topic_model.transform(texts), dtype=np.float64)
+    sums = weights.sum(axis=1, keepdims=True)
+    weights = np.divide(weights, sums, out=np.zeros_like(weights), where=sums > 0)
+    inferred = dataclasses.replace(model, doc_topics=weights, n_docs=len(texts),
+                                   dominant_topic=np.zeros(len(texts), dtype=np.int64))
+    return tm.result_rows(inferred, run_id=run_id, target_ids=ids, target_kinds=kind)["doc_topics"]
 
 
 # --------------------------------------------------------------------------- warehouse

@@ -1,0 +1,52 @@
+"""The topic model's corpus, read from the working database.
+
+``flows.jobs.topics`` fits or infers topics over every post (and infers over every comment) of the
+configured languages; texts in other languages, or without a detected language, stay out of the
+English topic model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from warehouse.lock import DEFAULT_TIMEOUT_S, writer_lock
+
+
+@dataclass(frozen=True)
+class CorpusDoc:
+    id: str
+    text: str
+    site_id: str | None = None
+
+
+@dataclass(frozen=True)
+class TopicCorpus:
+    posts: list[CorpusDoc]
+    comments: list[CorpusDoc]
+
+
+def read_topic_corpus(db_path: Path | str, *, languages: tuple[str, ...] | list[str] = ("en",),
+                      include_comments: bool = True, min_words: int = 1,
+                      lock_timeout_s: float = DEFAULT_TIMEOUT_S) -> TopicCorpus:
+    """Posts (title + text) and comments in ``languages``, ordered by id (deterministic fits)."""
+    from warehouse.db import connect_writer
+
+    db_path = Path(db_path)
+    langs = list(languages)
+    with writer_lock(db_path.parent, timeout_s=lock_timeout_s):
+        conn = connect_writer(db_path)
+        try:
+            posts = [CorpusDoc(i, t, s) for i, t, s in conn.execute("""
+                SELECT post_id, trim(coalesce(title, '') || '\n' || text), site_id FROM posts
+                WHERE language IN (SELECT unnest($langs::VARCHAR[])) AND len(string_split(text, ' ')) >= $min_words
+                ORDER BY post_id""", {"langs": langs, "min_words": min_words}).fetchall()]
+            comments: list[CorpusDoc] = []
+            if include_comments:
+                comments = [CorpusDoc(i, t, s) for i, t, s in conn.execute("""
+                    SELECT c.comment_id, c.text, p.site_id FROM comments c JOIN posts p USING (post_id)
+                    WHERE c.language IN (SELECT unnest($langs::VARCHAR[])) AND len(string_split(c.text, ' ')) >= $min_words
+                    ORDER BY c.comment_id""", {"langs": langs, "min_words": min_words}).fetchall()]
+        finally:
+            conn.close()
+    return TopicCorpus(posts, comments)

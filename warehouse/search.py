@@ -1,0 +1,153 @@
+"""Full-text search over posts and comments, offline.
+
+The indexes are DuckDB ``fts`` indexes (BM25, Porter stemming), built in the
+WORKING database at load time so the published copy carries them. The extension comes from the
+``duckdb-extension-fts`` pip package and is loaded by path (``LOAD fts`` by name would try to
+download it).
+
+``search(published_db, terms)``: all words must match (``conjunctive``); words in double quotes
+must also appear as that exact phrase. No stop-word list: with one, a query word such as "not"
+or "three" (stop words, never indexed) made conjunctive matching find nothing, and BM25's idf
+already weighs common words down. Comment snippets are redacted (``warehouse.redact``).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from warehouse.db import load_fts
+from warehouse.redact import redact_text
+
+if TYPE_CHECKING:
+    import duckdb
+
+log = logging.getLogger(__name__)
+
+# index name -> (table, id column, indexed fields, digest of the indexed rows)
+INDEXES = {
+    "posts": ("posts", "post_id", ("title", "text"),
+              "SELECT count(*), coalesce(bit_xor(hash(post_id, content_hash)), 0)::VARCHAR FROM posts"),
+    "comments": ("comments", "comment_id", ("text",),
+                 "SELECT count(*), coalesce(bit_xor(hash(comment_id, text)), 0)::VARCHAR FROM comments"),
+}
+SNIPPET_CHARS = 160
+
+
+def _index_exists(conn: "duckdb.DuckDBPyConnection", table: str) -> bool:
+    return bool(conn.execute("SELECT count(*) FROM duckdb_schemas() WHERE schema_name = ?",
+                             [f"fts_main_{table}"]).fetchone()[0])
+
+
+def refresh_search_indexes(conn: "duckdb.DuckDBPyConnection", run_id: str, *, force: bool = False) -> list[str]:
+    """Rebuild each index whose rows changed since it was built; returns the rebuilt names.
+
+    Each rebuild and its ``search_index_state`` row commit together, so a kill in the middle
+    leaves the old index and the old state, and the next load rebuilds it.
+    """
+    load_fts(conn)
+    rebuilt = []
+    for name, (table, id_col, fields, digest_sql) in INDEXES.items():
+        documents, digest = conn.execute(digest_sql).fetchone()
+        state = conn.execute("SELECT documents, data_digest FROM search_index_state WHERE index_name = ?",
+                             [name]).fetchone()
+        exists = _index_exists(conn, table)
+        if not force and state == (documents, digest) and (exists or documents == 0):
+            continue
+        conn.execute("BEGIN")
+        try:
+            if documents:
+                field_list = ", ".join(f"'{f}'" for f in fields)
+                conn.execute(f"PRAGMA create_fts_index('{table}', '{id_col}', {field_list}, stemmer = 'porter', "
+                             "stopwords = 'none', strip_accents = 1, lower = 1, overwrite = 1)")
+            elif exists:
+                conn.execute(f"PRAGMA drop_fts_index('{table}')")
+            conn.execute("""
+                INSERT INTO search_index_state VALUES (?, CAST(now() AS TIMESTAMP), ?, ?, ?)
+                ON CONFLICT (index_name) DO UPDATE SET built_at = excluded.built_at, run_id = excluded.run_id,
+                    documents = excluded.documents, data_digest = excluded.data_digest""",
+                         [name, run_id, documents, digest])
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        rebuilt.append(name)
+    return rebuilt
+
+
+def parse_terms(terms: str) -> tuple[list[str], list[str]]:
+    """(words, phrases): words of the whole query; phrases are the double-quoted parts."""
+    phrases = [p.strip() for p in re.findall(r'"([^"]+)"', terms) if p.strip()]
+    words = re.findall(r"\w+", terms.replace('"', " "))
+    return words, phrases
+
+
+def _phrase_pattern(phrase: str) -> str:
+    """Case-insensitive RE2 pattern of a phrase, any run of non-word characters between words."""
+    return "(?i)" + r"\W+".join(re.escape(w) for w in re.findall(r"\w+", phrase))
+
+
+def _snippet(text: str, words: list[str], phrases: list[str]) -> str:
+    text = " ".join((text or "").split())
+    where = -1
+    for needle in phrases + words:
+        m = re.search(_phrase_pattern(needle)[4:], text, re.IGNORECASE)
+        if m:
+            where = m.start()
+            break
+    if where < 0 or len(text) <= SNIPPET_CHARS:
+        return text[:SNIPPET_CHARS] + ("…" if len(text) > SNIPPET_CHARS else "")
+    start = max(0, where - SNIPPET_CHARS // 3)
+    out = text[start:start + SNIPPET_CHARS]
+    return ("…" if start else "") + out + ("…" if start + SNIPPET_CHARS < len(text) else "")
+
+
+def search(published_db: Path | str, terms: str, limit: int = 20, *, timeout_s: float = 30.0) -> list[dict[str, Any]]:
+    """Posts and comments matching ``terms``, best first.
+
+    Each hit: ``kind`` (post | comment), ``id``, ``post_id``, ``title``, ``url`` (of the post),
+    ``snippet`` (comment snippets redacted), ``score`` (BM25; higher is better).
+    """
+    from warehouse.query import connect_readonly, run_with_timeout
+
+    words, phrases = parse_terms(terms)
+    if not words:
+        return []
+    limit = max(1, min(int(limit), 1000))
+    conn = connect_readonly(published_db, fts=True)
+    try:
+        have_posts = _index_exists(conn, "posts")
+        have_comments = _index_exists(conn, "comments")
+        if not (have_posts or have_comments):
+            log.warning("no search index in %s (empty warehouse?)", published_db)
+            return []
+        params: dict[str, Any] = {"q": " ".join(words), "limit": limit}
+        phrase_filter = ""
+        for i, phrase in enumerate(phrases):
+            params[f"p{i}"] = _phrase_pattern(phrase)
+            phrase_filter += f" AND regexp_matches(coalesce(title, '') || ' ' || text, $p{i})"
+        parts = []
+        if have_posts:
+            parts.append("""
+                SELECT 'post' AS kind, post_id AS id, post_id, title, url, text,
+                       fts_main_posts.match_bm25(post_id, $q, conjunctive := 1) AS score
+                FROM posts""")
+        if have_comments:
+            parts.append("""
+                SELECT 'comment' AS kind, c.comment_id AS id, c.post_id, p.title, p.url, c.text,
+                       fts_main_comments.match_bm25(c.comment_id, $q, conjunctive := 1) AS score
+                FROM comments c LEFT JOIN posts p USING (post_id)""")
+        sql = (f"SELECT kind, id, post_id, title, url, text, score FROM ({' UNION ALL '.join(parts)}) "
+               f"WHERE score IS NOT NULL{phrase_filter} ORDER BY score DESC, kind, id LIMIT $limit")
+        result = run_with_timeout(conn, sql, params, timeout_s, None)
+    finally:
+        conn.close()
+    hits = []
+    for kind, id_, post_id, title, url, text, score in result.rows:
+        snippet = _snippet(text, words, phrases)
+        hits.append({"kind": kind, "id": id_, "post_id": post_id, "title": title, "url": url,
+                     "snippet": redact_text(snippet) if kind == "comment" else snippet,
+                     "score": round(float(score), 4)})
+    return hits

@@ -1,0 +1,13 @@
+-- Rows whose run_id (lineage) names no row of runs.
+WITH known AS (SELECT run_id FROM runs)
+SELECT 'sites' AS table_name, site_id AS key, run_id FROM sites ANTI JOIN known USING (run_id)
+UNION ALL SELECT 'posts', post_id, run_id FROM posts ANTI JOIN known USING (run_id)
+UNION ALL SELECT 'post_versions', post_id, run_id FROM post_versions ANTI JOIN known USING (run_id)
+UNION ALL SELECT 'post_aliases', url, run_id FROM post_aliases ANTI JOIN known USING (run_id)
+UNION ALL SELECT 'comments', comment_id, run_id FROM comments ANTI JOIN known USING (run_id)
+UNION ALL SELECT 'sentiment', target_id, run_id FROM sentiment ANTI JOIN known USING (run_id)
+UNION ALL SELECT 'model_runs', model_run_id, run_id FROM model_runs ANTI JOIN known USING (run_id)
+UNION ALL SELECT 'topics', model_run_id, run_id FROM topics ANTI JOIN known USING (run_id)
+UNION ALL SELECT 'doc_topics', target_id, run_id FROM doc_topics ANTI JOIN known USING (run_id)
+UNION ALL SELECT 'topic_alignment', model_run_id, run_id FROM topic_alignment ANTI JOIN known USING (run_id)
+UNION ALL SELECT 'quarantine', key, run_id FROM quarantine ANTI JOIN known USING (run_id)
