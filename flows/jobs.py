@@ -102,7 +102,7 @@ def process(settings: Settings, run_id: str, *, from_archive: bool = False, work
         warcs = sorted(settings.archive_dir.rglob("*.warc.gz"))
         if not warcs:
             raise JobError(f"no WARC files under {settings.archive_dir}: nothing to rebuild from")
-        records = rebuild_from_warc(warcs)
+        records = _as_raw_dicts(rebuild_from_warc(warcs))
         result = process_records(records, out_dir, run_id, pseudonym_key=key, settings=proc_settings, progress=progress)
     else:
         crawl_file = settings.run_dir(run_id) / "crawl" / "raw.jsonl"
@@ -112,6 +112,18 @@ def process(settings: Settings, run_id: str, *, from_archive: bool = False, work
                                settings=proc_settings, progress=progress)
     return {"posts": result.posts, "comments": result.comments, "sentiment": result.sentiment,
             "quarantined": result.quarantined, "stages": result.counts}
+
+
+def _as_raw_dicts(records: Any) -> Any:
+    """Records rebuilt from the archive, in the crawl output's JSON-lines shape."""
+    from pipeline.records import RawComment, RawPost, Rejected, to_dict
+
+    kinds = {RawPost: "post", RawComment: "comment", Rejected: "rejected"}
+    for record in records:
+        if isinstance(record, dict):
+            yield record
+        else:
+            yield {"type": kinds[type(record)], **to_dict(record)}
 
 
 # ------------------------------------------------------------------------------- topics

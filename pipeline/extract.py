@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 
 from pipeline.htmltext import (
     GZIP_MAGIC,
+    clean_control_chars,
     html_to_unicode,
     normalize_space,
     parse_date,
@@ -152,7 +153,7 @@ def _extract_tree(tree: Any, url: str | None, *, with_comments: bool) -> PageRes
         tree, url=url, include_comments=False, include_tables=True, with_metadata=False, deduplicate=False
     )
     raw = (getattr(document, "text", None) or "") if document is not None else ""
-    text = "\n\n".join(line.strip() for line in raw.splitlines() if line.strip())
+    text = "\n\n".join(line.strip() for line in clean_control_chars(raw).splitlines() if line.strip())
     meta = page_metadata(tree, url)
     language = _language(text, meta.get("html_lang"))
     if text or comments:
@@ -192,7 +193,8 @@ def _language(text: str, html_lang: str | None) -> str | None:
             _LANGUAGE_DETECT = False
     if _LANGUAGE_DETECT:
         try:
-            return _LANGUAGE_DETECT(text)
+            # The first ~1,500 characters decide the language; the detector is linear in length.
+            return _LANGUAGE_DETECT(text[:1500])
         except Exception as exc:  # noqa: BLE001 - language is optional metadata
             LOGGER.debug("pipeline.language.detect failed: %s", exc)
     if html_lang:
@@ -262,7 +264,7 @@ def page_metadata(tree: Any, url: str | None = None) -> dict[str, Any]:
     out["title"] = normalize_space(title) or None
 
     author = ld.get("author") or _author_from_meta(metas)
-    markup = _markup_metadata(tree)
+    markup = _markup_metadata(tree, need_author=not author)
     out["author"] = author or markup.get("author")
 
     date = parse_date(ld.get("datePublished")) or parse_date(_first(metas, _DATE_KEYS)) or markup.get("date")
@@ -404,11 +406,14 @@ def _article_fields(node: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+# Name tests (//a, //time, //abbr) are cheap; the class search runs only when no author was found.
 _MARKUP_XPATH = (
-    "//a[@rel][contains(@rel,'tag') or contains(@rel,'category') or contains(@rel,'author')]"
+    "//a[contains(@rel,'tag') or contains(@rel,'category') or contains(@rel,'author')]"
     " | //time[@datetime or @pubdate] | //abbr[@title][contains(@class,'published')]"
-    " | //*[@itemprop='author' or @itemprop='datePublished']"
-    " | //*[contains(@class,'byline') or contains(@class,'entry-author') or contains(@class,'post-author')]"
+)
+_BYLINE_XPATH = (
+    "//*[@itemprop='author' or contains(@class,'byline') or contains(@class,'entry-author')"
+    " or contains(@class,'post-author')]"
 )
 _IN_COMMENT = re.compile(r"comment|respond|reply", re.IGNORECASE)
 
@@ -429,10 +434,13 @@ def _clean_byline(text: str) -> str | None:
     return name if name and len(name) < 80 and not parse_date(name) else None
 
 
-def _markup_metadata(tree: Any) -> dict[str, Any]:
+def _markup_metadata(tree: Any, need_author: bool = True) -> dict[str, Any]:
     """Author, date, categories and tags from WordPress/Blogger/microdata markup (not comments')."""
     out: dict[str, Any] = {"categories": [], "tags": []}
-    for el in tree.xpath(_MARKUP_XPATH):
+    elements = tree.xpath(_MARKUP_XPATH)
+    if need_author:
+        elements += tree.xpath(_BYLINE_XPATH)
+    for el in elements:
         if _in_comment(el):
             continue
         if el.tag == "a" and el.get("rel"):
@@ -446,7 +454,7 @@ def _markup_metadata(tree: Any) -> dict[str, Any]:
                 if name:
                     out["author"] = name
             continue
-        if el.tag in ("time", "abbr") or el.get("itemprop") == "datePublished":
+        if el.tag in ("time", "abbr"):
             if "date" not in out:
                 value = el.get("datetime") or el.get("content") or el.get("title") or el.text_content()
                 parsed = parse_date(value)

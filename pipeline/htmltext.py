@@ -232,6 +232,9 @@ def repair_mojibake(text: str) -> str:
 
     Only runs that decode back to valid UTF-8 are replaced, so genuine Latin-1 text stays as it is.
     """
+    # Cheap substring tests first: almost no page has these lead characters at all.
+    if "\u00c3" not in text and "\u00c2" not in text and "\u00e2\u20ac" not in text:
+        return text
     if not _MOJIBAKE_HINT.search(text):
         return text
 
@@ -255,12 +258,22 @@ def clean_control_chars(text: str) -> str:
 
 
 def html_to_unicode(data: bytes | str) -> tuple[str, str]:
-    """Decode (when bytes), repair mojibake and drop control characters: text ready for lxml."""
+    """Decode (when bytes) and repair mojibake: text ready for ``parse_html``.
+
+    Control characters are left to the parser step (trafilatura's loader strips the ones XML
+    cannot hold) and to ``clean_control_chars`` on extracted text, which is far shorter than
+    the page; only text handed in as ``str`` is checked for lone surrogates here.
+    """
     if isinstance(data, bytes):
         text, encoding = decode_html(data)
     else:
         text, encoding = data, "unicode"
-    return clean_control_chars(repair_mojibake(text)), encoding
+        if _SURROGATES.search(text):
+            text = _SURROGATES.sub("\ufffd", text)
+    return repair_mojibake(text), encoding
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 # --------------------------------------------------------------------------- parsing
@@ -284,7 +297,7 @@ def parse_html(text: str) -> HtmlElement | None:
         LOGGER.debug("trafilatura loader failed: %s", exc)
     if tree is None and text.strip():
         try:
-            tree = document_fromstring(text.encode("utf-8", "replace"), parser=HTML_PARSER)
+            tree = document_fromstring(clean_control_chars(text).encode("utf-8", "replace"), parser=HTML_PARSER)
         except (etree.ParserError, ValueError) as exc:
             LOGGER.debug("lxml could not parse the page: %s", exc)
             tree = None

@@ -118,8 +118,11 @@ def process_records(records: Iterable[dict[str, Any]], out_dir: Path, run_id: st
     comment_counter = StageCounter("comments", run_id)
     quarantine: list[Quarantined] = []
     for rej in batch.rejected:
+        detail = rej.get("detail", "")
+        if rej.get("status") is not None or rej.get("attempts", 1) != 1:
+            detail = f"{detail} (HTTP status {rej.get('status')}, {rej.get('attempts', 1)} attempts)".strip()
         quarantine.append(Quarantined(run_id, rej.get("stage", "crawl"), rej.get("key", ""), rej.get("reason", "rejected"),
-                                      rej.get("detail", ""), rej.get("site_id")))
+                                      detail, rej.get("site_id")))
 
     # -- posts: extract text and metadata from the page --------------------------------
     extracted = extract_posts(list(batch.posts.values()), settings, progress=progress)
@@ -165,7 +168,10 @@ def process_records(records: Iterable[dict[str, Any]], out_dir: Path, run_id: st
         url_to_pid.setdefault(row["url"], row["post_id"])
 
     # -- comments: ids, parents, depth, pseudonyms ---------------------------------------
-    comments = build_comments(batch.comments.values(), url_to_pid, posts, pseudonym_key, run_id, comment_counter)
+    failed_urls = [raw.url for raw in batch.posts.values() if ids.post_id(raw.url) not in posts
+                   and ids.post_id(raw.url) not in redirect]
+    comments = build_comments(batch.comments.values(), url_to_pid, posts, pseudonym_key, run_id, comment_counter,
+                              failed_urls)
 
     # -- language and sentiment -----------------------------------------------------------
     scores: list[SentimentScore] = []
@@ -175,7 +181,8 @@ def process_records(records: Iterable[dict[str, Any]], out_dir: Path, run_id: st
     final_comments = []
     for c in comments:
         # Short comments ("Thanks!") are often undecidable alone; the post's language decides then.
-        lang = language.detect(c.text, fallback=posts[c.post_id].language)
+        post = posts.get(c.post_id)
+        lang = language.detect(c.text, fallback=post.language if post is not None else None)
         c = _replace(c, language=lang)
         final_comments.append(c)
         res = sentiment.score_text(c.text, lang)
@@ -226,19 +233,24 @@ def _score_row(kind: str, target: str, res, run_id: str) -> SentimentScore:  # n
 
 
 def build_comments(raw_comments: Iterable[RawComment], url_to_pid: dict[str, str], posts: dict[str, Post],
-                   key: bytes, run_id: str, counter: StageCounter) -> list[Comment]:
+                   key: bytes, run_id: str, counter: StageCounter,
+                   failed_post_urls: Iterable[str] = ()) -> list[Comment]:
     """Derived ids, parents resolved by native id within the post, depth from the chain."""
     by_post: dict[str, list[RawComment]] = {}
+    failed = {ids.post_id(url) for url in failed_post_urls}
     for c in raw_comments:
-        pid = url_to_pid.get(c.post_url) or url_to_pid.get(ids.canonical_url(c.post_url))
-        if pid is None:
-            counter.drop(f"{c.post_url}#{c.platform_comment_id or ''}", "post_missing",
-                         "the comment's post was not extracted", c.site_id)
+        canonical = ids.canonical_url(c.post_url)
+        # The post id is derived from the URL, so a comment whose post was loaded by an earlier
+        # run (a late comment on an unchanged post) still finds it.
+        pid = url_to_pid.get(c.post_url) or url_to_pid.get(canonical) or ids.post_id(canonical)
+        if pid in failed:
+            counter.drop(f"{c.post_url}#{c.platform_comment_id or ''}", "post_quarantined",
+                         "the comment's post could not be extracted in this run", c.site_id)
             continue
         by_post.setdefault(pid, []).append(c)
     out: list[Comment] = []
     for pid, items in by_post.items():
-        post = posts[pid]
+        post = posts.get(pid)
         native_to_id = {c.platform_comment_id: ids.comment_id(pid, c.platform_comment_id) for c in items if c.platform_comment_id}
         parent_of: dict[str, str | None] = {}
         made: list[tuple[RawComment, str, str | None]] = []
@@ -252,7 +264,7 @@ def build_comments(raw_comments: Iterable[RawComment], url_to_pid: dict[str, str
                     log.info("comment %s: parent %s not public; kept as top level", cid, c.parent_platform_comment_id)
             parent_of[cid] = parent
             made.append((c, cid, parent))
-        author_norm = normalise_name(post.author) if post.author else None
+        author_norm = normalise_name(post.author) if post is not None and post.author else None
         for c, cid, parent in made:
             depth, cur, hops = 1, parent, 0
             while cur is not None and hops < 1000:
@@ -261,7 +273,7 @@ def build_comments(raw_comments: Iterable[RawComment], url_to_pid: dict[str, str
                 hops += 1
             out.append(Comment(
                 comment_id=cid, post_id=pid, parent_id=parent,
-                author_pseudonym=pseudonym(c.author, key, post.site_id),
+                author_pseudonym=pseudonym(c.author, key, c.site_id),
                 published_at=c.published_at, language=None, text=c.text.strip(), run_id=run_id,
                 depth=depth, platform_comment_id=c.platform_comment_id, source=c.source,
                 first_seen_at=c.fetched_at, position=c.position,

@@ -91,6 +91,8 @@ class Rejected:
     reason: str  # empty | non_html | too_large | timeout | not_english | parse_error | ...
     detail: str = ""
     site_id: str | None = None
+    status: int | None = None  # HTTP status of the last attempt, when there was a response
+    attempts: int = 1
 
 
 # --------------------------------------------------------------------------- processed

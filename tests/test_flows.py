@@ -1,0 +1,196 @@
+"""Flows and the CLI: Prefect runs, schedules, crashed runs, and every command's --help.
+
+The flow tests run real Prefect flows against the small demo blog served on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from demoblog.generate import generate, truth_dict
+from demoblog.server import serve
+from flows.cli import build_parser, main
+
+BIN = Path(sys.executable).parent
+COMMANDS = ["demo", "run", "crawl", "process", "query", "search", "export", "report", "status", "extract",
+            "sentiment", "topics", "schedule", "migrate"]
+
+
+def _clean_env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env["PREFECT_HOME"] = str(home / "prefect")
+    return env
+
+
+# ------------------------------------------------------------------------------------ CLI
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help_with_an_example(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main([command, "--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert "usage:" in out and "blogscope" in out
+    assert "example" in out.lower(), f"'blogscope {command} --help' shows no example"
+
+
+def test_help_lists_every_command_and_is_instant() -> None:
+    start = time.perf_counter()
+    proc = subprocess.run([str(BIN / "blogscope"), "--help"], capture_output=True, text=True, timeout=60)
+    took = time.perf_counter() - start
+    assert proc.returncode == 0
+    for command in COMMANDS:
+        assert command in proc.stdout
+    # Not a timing test: a generous bound that only fails if heavy libraries load at import.
+    assert took < 20
+
+
+def test_user_errors_are_one_clear_line(tmp_path: Path) -> None:
+    proc = subprocess.run([str(BIN / "blogscope"), "query", "select 1", "--home", str(tmp_path)],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert "no database at" in proc.stderr and "Traceback" not in proc.stderr
+    proc = subprocess.run([str(BIN / "blogscope"), "run", "ftp://example.org/", "--home", str(tmp_path)],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "not an http(s) URL" in proc.stderr
+
+
+def test_parser_knows_the_documented_contract() -> None:
+    args = build_parser().parse_args(["run", "http://a.example/", "http://b.example/", "--home", "h", "--allow-private"])
+    assert args.urls == ["http://a.example/", "http://b.example/"] and args.allow_private
+
+
+# ---------------------------------------------------------------------------------- flows
+
+
+@pytest.fixture(scope="module")
+def small_blog():
+    blog = generate("wordpress", seed=3, n_posts=8)
+    with serve(blog) as server:
+        yield blog, server
+
+
+@pytest.mark.slow
+def test_a_killed_run_is_recorded_as_crashed_and_the_next_run_succeeds(tmp_path: Path, small_blog) -> None:
+    blog, server = small_blog
+    home = tmp_path / "home"
+    cmd = [str(BIN / "blogscope"), "run", server.base_url, "--home", str(home), "--allow-private", "--no-report"]
+    proc = subprocess.Popen(cmd, env=_clean_env(home), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and not list((home / "runs").glob("*/crawl/raw.jsonl")):
+        time.sleep(0.05)
+    assert proc.poll() is None, "the run ended before it could be killed"
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+
+    done = subprocess.run(cmd, env=_clean_env(home), capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    with duckdb.connect(str(home / "blogscope.duckdb"), read_only=True) as con:
+        statuses = sorted(r[0] for r in con.execute("select status from runs").fetchall())
+        visible = sum(1 for c in truth_dict(blog, server.base_url)["comments"] if c["visible"])
+        assert con.execute("select count(*), count(distinct comment_id) from comments").fetchone() == (visible, visible)
+    assert statuses == ["completed", "crashed"]
+    status = subprocess.run([str(BIN / "blogscope"), "status", "--home", str(home)], capture_output=True, text=True,
+                            timeout=60)
+    assert status.returncode == 0 and "crashed" in status.stdout and "completed" in status.stdout
+
+
+@pytest.mark.slow
+def test_flow_under_the_prefect_harness_with_schedules_and_a_failing_run(tmp_path: Path, small_blog) -> None:
+    """Schedules register; a run that fails is recorded as failed; the next run succeeds.
+
+    Run in a subprocess: Prefect reads its settings at import, and the harness needs its own home.
+    """
+    blog, server = small_blog
+    home = tmp_path / "home"
+    script = f"""
+import json, sys
+from pathlib import Path
+from prefect.testing.utilities import prefect_test_harness
+from prefect.client.orchestration import get_client
+from pipeline.settings import SiteConfig, load_settings
+from flows import jobs
+from flows.schedule import deployments
+import flows.prefect_flows as pf
+
+home = Path({str(home)!r})
+site = SiteConfig(id="small", url={server.base_url!r}, allow_private=True)
+out = {{}}
+with prefect_test_harness():
+    settings = load_settings(home=home)
+    deps = deployments(settings, (site,), config=None, allow_private=True)
+    out["deployments"] = sorted(d.name for d in deps)
+    for d in deps:
+        d.apply()
+    with get_client(sync_client=True) as client:
+        dep = client.read_deployment_by_name("blogscope-run/nightly-crawl")
+        out["crons"] = [s.schedule.cron for s in dep.schedules]
+    # A run whose processing fails: recorded as failed, the lock released.
+    original = jobs.process
+    def broken(*a, **k):
+        raise RuntimeError("simulated crash in process")
+    jobs.process = broken
+    try:
+        pf.run_flow(home=str(home), sites=[site.__dict__], allow_private=True, write_report=False)
+        out["failed_run_raised"] = False
+    except RuntimeError:
+        out["failed_run_raised"] = True
+    jobs.process = original
+    summary = pf.run_flow(home=str(home), sites=[site.__dict__], allow_private=True, write_report=False)
+    out["second_status"] = summary["status"]
+print("RESULT " + json.dumps(out))
+"""
+    proc = subprocess.run([sys.executable, "-c", script], env=_clean_env(home), capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    result = json.loads(proc.stdout.split("RESULT ", 1)[1])
+    assert result["deployments"] == ["nightly-crawl", "weekly-topic-refresh"]
+    assert result["crons"] == ["0 3 * * *"]
+    assert result["failed_run_raised"] is True
+    assert result["second_status"] in ("completed", "completed_with_errors")
+    with duckdb.connect(str(home / "blogscope.duckdb"), read_only=True) as con:
+        rows = con.execute("select status, error from runs order by started_at").fetchall()
+    assert [r[0] for r in rows][0] == "failed" and "simulated crash" in rows[0][1]
+    assert rows[-1][0] in ("completed", "completed_with_errors")
+
+
+@pytest.mark.slow
+def test_process_from_archive_rebuilds_the_warehouse_without_the_network(tmp_path: Path, small_blog) -> None:
+    import shutil
+
+    blog, server = small_blog
+    home = tmp_path / "home"
+    env = _clean_env(home)
+    run = subprocess.run([str(BIN / "blogscope"), "run", server.base_url, "--home", str(home), "--allow-private",
+                          "--no-report"], env=env, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+
+    def snapshot() -> tuple[set, set]:
+        with duckdb.connect(str(home / "blogscope.duckdb"), read_only=True) as con:
+            posts = set(con.execute("select post_id, url, title, text from posts").fetchall())
+            comments = set(con.execute("select comment_id, post_id, parent_id, author_pseudonym, text from comments").fetchall())
+        return posts, comments
+
+    before = snapshot()
+    # Lose everything but the raw archive (and the pseudonym key), then rebuild offline.
+    for name in ("work", "runs", "state", "models", "blogscope.duckdb"):
+        target = home / name
+        shutil.rmtree(target) if target.is_dir() else target.unlink()
+    rebuilt = subprocess.run([str(BIN / "blogscope"), "process", "--from-archive", "--load", "--home", str(home)],
+                             env=env, capture_output=True, text=True, timeout=600)
+    assert rebuilt.returncode == 0, rebuilt.stderr[-3000:]
+    assert snapshot() == before
+    truth = truth_dict(blog, server.base_url)
+    assert len(before[0]) == sum(1 for p in truth["posts"] if p["public"])
+    assert len(before[1]) == sum(1 for c in truth["comments"] if c["visible"])
