@@ -197,9 +197,13 @@ def main(argv: list[str] | None = None) -> int:
     from flows import commands
 
     handler = getattr(commands, "cmd_" + args.command.replace("-", "_"))
+    from pipeline.settings import ConfigError
+    from warehouse.errors import WarehouseError
+
     try:
         return int(handler(args) or 0)
-    except commands.UserError as exc:
+    except (commands.UserError, ConfigError, WarehouseError) as exc:
+        # Problems the user can act on: one line, no traceback.
         print(f"blogscope {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

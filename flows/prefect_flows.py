@@ -12,10 +12,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from prefect import flow, task
-from prefect.cache_policies import NO_CACHE
+from flows.prefect_env import configure_prefect_defaults
 
-from flows import jobs
+configure_prefect_defaults()  # before Prefect is imported: it reads its settings at import
+
+from prefect import flow, task  # noqa: E402
+from prefect.cache_policies import NO_CACHE  # noqa: E402
+
+from flows import jobs  # noqa: E402
 
 
 def _settings(home: str, config: str | None, sites: list[dict[str, Any]] | None = None):  # noqa: ANN202

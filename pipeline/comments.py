@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from pipeline.htmltext import element_text, normalize_space, parse_date
+from pipeline.htmltext import PageScan, element_text, normalize_space, parse_date, scan_page
 from pipeline.ids import digest
 from pipeline.records import ExtractedComment
 
@@ -107,26 +107,6 @@ _AUTHOR_IN_TEXT = (
     re.compile(r"^\s*([^\n]{1,60}?)\s+(?:says|said|wrote)\b", re.I | re.M),
     re.compile(r"\bby\s+([^\n|•(]{1,60}?)\s*(?:\(|\||•|\bon\b|\bat\b|$|\n)", re.I | re.M),
 )
-
-def _candidates(tree: Any) -> list[Any]:
-    """Elements whose class or id speaks of comments, plus ``c123``-style ids and anchors.
-
-    One pass in Python over the tree: as fast as an XPath with two ``contains()`` and it covers
-    upper case, ``comentario``/``komentarz`` and the id forms in one go.
-    """
-    found = []
-    for el in tree.iter():
-        cls = el.get("class")
-        if cls and ("omment" in cls or "oment" in cls or "OMMENT" in cls):
-            found.append(el)
-            continue
-        ident = el.get("id")
-        if ident and ("omment" in ident or "oment" in ident or ident[0] == "c"):
-            found.append(el)
-        elif el.tag == "a" and not ident and (el.get("name") or "")[:1] == "c":
-            found.append(el)
-    return found
-
 
 # --------------------------------------------------------------------------- classification
 
@@ -270,14 +250,15 @@ def _own_text_length(el: Any, item_roots: set[Any]) -> int:
     return len(element_text([el], skip))
 
 
-def _find_items(tree: Any) -> _Found:
+def _find_items(tree: Any, candidates: list[Any]) -> _Found:
     """Comment items of a page (wrappers merged, replies linked), plus comment bodies outside items."""
     item_elems: list[Any] = []
     anchors: list[tuple[Any, str]] = []
     bodies: list[Any] = []
     sections: list[Any] = []
+    bylines: list[Any] = []
     seen: set[Any] = set()
-    for el in _candidates(tree):
+    for el in candidates:
         if el in seen or not isinstance(el.tag, str):
             continue
         seen.add(el)
@@ -288,6 +269,8 @@ def _find_items(tree: Any) -> _Found:
             item_elems.append(el)
         elif _is_comment_body(el):
             bodies.append(el)
+        elif _is_comment_byline(el):
+            bylines.append(el)
         elif el.tag in ("div", "section", "ol", "ul", "dl") and len(sections) < 3:
             words = _words(el)
             if words & {"comments", "commentlist", "comment"} and not words & (
@@ -295,6 +278,10 @@ def _find_items(tree: Any) -> _Found:
             ):
                 sections.append(el)
     item_elems = [el for el in item_elems if not _in_form_or_widget(el) and _plausible_item(el)]
+    if not item_elems and not anchors:
+        # No element says "I am a comment": the <li>s of a comment list are, and so is the box
+        # around each comment byline (<div class="comment_name">, <div class="comment-date">).
+        item_elems = _list_children(sections) or _byline_parents(bylines)
 
     # One item per element; dt/dd pairs: the <dd>s after an item <dt> belong to it.
     items: list[_Item] = []
@@ -363,6 +350,31 @@ def _find_items(tree: Any) -> _Found:
                 by_elem[el] = item
     orphan_bodies = [] if result else [b for b in bodies if nearest_item_ancestor(b) is None]
     return _Found(result, by_elem, _outermost(orphan_bodies), sections)
+
+
+def _is_comment_byline(el: Any) -> bool:
+    words = _words(el)
+    return "comment" in words and bool(words & {"author", "name", "date", "time", "header", "meta", "by"})
+
+
+def _list_children(sections: list[Any]) -> list[Any]:
+    items: list[Any] = []
+    for section in sections:
+        if section.tag in ("ol", "ul") and _words(section) & {"commentlist", "list", "comments"}:
+            items.extend(li for li in section if li.tag == "li" and element_text([li]))
+    return [el for el in items if not _in_form_or_widget(el)]
+
+
+def _byline_parents(bylines: list[Any]) -> list[Any]:
+    parents: list[Any] = []
+    for byline in bylines:
+        parent = byline.getparent()
+        if parent is None or parent in parents or parent.tag in ("body", "html"):
+            continue
+        # The box must hold more than its byline: the comment's text.
+        if len(element_text([parent], lambda n: _is_meta(_words(n)))) >= 2 and not _in_form_or_widget(parent):
+            parents.append(parent)
+    return _outermost(parents) if len(parents) < 500 else []
 
 
 def _byline_sibling(el: Any) -> Any:
@@ -642,7 +654,7 @@ def _title_of(elements: list[Any], body_nodes: set[Any], item: _Item, skip: Any)
 # --------------------------------------------------------------------------- JSON-LD
 
 
-def _jsonld_comments(tree: Any) -> list[ExtractedComment]:
+def _jsonld_comments(scripts: list[Any]) -> list[ExtractedComment]:
     out: list[ExtractedComment] = []
 
     def walk(node: Any, parent: str | None) -> None:
@@ -674,10 +686,8 @@ def _jsonld_comments(tree: Any) -> list[ExtractedComment]:
             if key in node:
                 walk(node[key], parent)
 
-    for script in tree.iter("script"):
-        if (script.get("type") or "").lower() != "application/ld+json" or not script.text:
-            continue
-        if '"comment"' not in script.text and "Comment" not in script.text:
+    for script in scripts:
+        if not script.text or '"comment"' not in script.text and "Comment" not in script.text:
             continue
         try:
             walk(json.loads(script.text), None)
@@ -691,43 +701,65 @@ def _jsonld_comments(tree: Any) -> list[ExtractedComment]:
 
 def _section_has_comments(section: Any) -> bool:
     """A comment container with real text beside its form (not "Leave a reply" alone)."""
-    return True
     text = element_text([section], lambda n: bool(_words(n) & (_FORM_WORDS | {"reply", "title", "count"})))
     lines = [line for line in text.split("\n") if len(line) > 40]
     return sum(len(line) for line in lines) >= 200 and len(lines) >= 2
 
 
-def _trafilatura_comments(tree: Any, url: str | None) -> list[ExtractedComment]:
-    """trafilatura's comment section as one record: it finds the section but cannot split it."""
-    import trafilatura
+def _trafilatura_comments(section: Any, url: str | None) -> list[ExtractedComment]:
+    """trafilatura's comment extraction on one comment section, as a single record.
 
+    Run on a small document holding only the section (cheap, and the page is not modified);
+    trafilatura finds comment text but cannot split it into comments.
+    """
+    import copy
+
+    import trafilatura
+    from lxml.html import document_fromstring
+
+    page = document_fromstring("<html><body></body></html>")
+    page.find("body").append(copy.deepcopy(section))
     try:
-        doc = trafilatura.bare_extraction(tree, url=url, include_comments=True, with_metadata=False)
+        doc = trafilatura.bare_extraction(page, url=url, include_comments=True, with_metadata=False)
     except Exception as exc:  # noqa: BLE001 - a fallback must never break extraction
         LOGGER.debug("trafilatura comment fallback failed: %s", exc)
         return []
     text = (getattr(doc, "comments", None) or "").strip() if doc is not None else ""
-    if not text:
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not _BOILERPLATE.search(line)]
+    if not lines:
         return []
-    text = "\n\n".join(line.strip() for line in text.splitlines() if line.strip())
+    text = "\n\n".join(lines)
     return [ExtractedComment(digest("comment", None, None, text), None, None, None, text)]
+
+
+_BOILERPLATE = re.compile(
+    r"leave a (?:reply|comment)|post a comment|\d+ comments?:?$|^comments?:?$|email address will not be published|"
+    r"required fields are marked|powered by disqus|please read our|comment policy|log ?in to (?:reply|comment)|"
+    r"subscribe to|notify me of",
+    re.IGNORECASE,
+)
 
 
 # --------------------------------------------------------------------------- public API
 
 
-def extract_comments(html: Any, url: str | None = None, *, fallback: bool = True) -> list[ExtractedComment]:
+def extract_comments(
+    html: Any, url: str | None = None, *, fallback: bool = True, scan: PageScan | None = None
+) -> list[ExtractedComment]:
     """Reader comments of one saved page, in page order, threaded by the page's own comment ids.
 
     ``html`` is the page as text or bytes, or an lxml tree (not modified). ``comment_id`` is the
     page's own id (``comment-123`` gives ``123``) or, when the page shows none, a stable hash of
     author, time and text; ``parent_id`` is another comment's ``comment_id``. ``fallback=False``
-    skips trafilatura's comment extraction (the last resort, which costs a full extraction pass).
+    skips trafilatura's comment extraction (the last resort). ``scan`` is the page's
+    ``pipeline.htmltext.scan_page`` result when the caller already has it.
     """
     tree = _as_tree(html)
     if tree is None:
         return []
-    found = _find_items(tree)
+    if scan is None:
+        scan = scan_page(tree)
+    found = _find_items(tree, scan.comment_candidates)
     items = found.items
     owner = found.owner
     if not items:
@@ -737,11 +769,13 @@ def extract_comments(html: Any, url: str | None = None, *, fallback: bool = True
         comments = _build(items, owner)
         if comments:
             return comments
-    comments = _jsonld_comments(tree)
+    comments = _jsonld_comments(scan.json_ld)
     if comments:
         return comments
-    if fallback and any(_section_has_comments(section) for section in found.sections):
-        return _trafilatura_comments(tree, url)
+    if fallback:
+        for section in found.sections:
+            if _section_has_comments(section):
+                return _trafilatura_comments(section, url)
     return []
 
 

@@ -17,6 +17,7 @@ import datetime as _dt
 import logging
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -493,3 +494,74 @@ def parse_date(text: str | None) -> str | None:
             if value:
                 return value
     return None
+
+
+# --------------------------------------------------------------------------- one pass over the tree
+
+
+@dataclass
+class PageScan:
+    """Elements that comments and metadata need, collected in one walk over the tree.
+
+    Walking a tree in Python costs about as much as one XPath query; comment candidates and
+    every metadata source are gathered together so a page is walked once.
+    """
+
+    comment_candidates: list[Any] = field(default_factory=list)
+    metas: list[Any] = field(default_factory=list)  # <meta> and <link>
+    json_ld: list[Any] = field(default_factory=list)  # <script type="application/ld+json">
+    rel_links: list[Any] = field(default_factory=list)  # <a rel="tag|category|author">
+    times: list[Any] = field(default_factory=list)  # <time datetime>, <abbr class="published">
+    bylines: list[Any] = field(default_factory=list)  # itemprop=author, .byline, .entry-author
+    title: Any = None
+    first_h1: Any = None
+
+
+_SCAN_TAGS = frozenset(("meta", "link", "script", "a", "time", "abbr", "title", "h1"))
+
+
+def scan_page(tree: Any) -> PageScan:
+    """Walk the tree once (see ``PageScan``)."""
+    scan = PageScan()
+    candidates = scan.comment_candidates
+    for el in tree.iter():
+        tag = el.tag
+        if tag in _SCAN_TAGS:
+            if tag == "a":
+                rel = el.get("rel")
+                if rel and ("tag" in rel or "category" in rel or "author" in rel):
+                    scan.rel_links.append(el)
+                elif not el.get("id") and (el.get("name") or "")[:1] == "c":
+                    candidates.append(el)  # <a name="c123"> comment anchors
+                    continue
+            elif tag in ("meta", "link"):
+                scan.metas.append(el)
+                continue
+            elif tag == "script":
+                if (el.get("type") or "").lower() == "application/ld+json":
+                    scan.json_ld.append(el)
+                continue
+            elif tag == "time":
+                if el.get("datetime") or el.get("pubdate") is not None:
+                    scan.times.append(el)
+            elif tag == "abbr":
+                if el.get("title") and "published" in (el.get("class") or ""):
+                    scan.times.append(el)
+            elif tag == "title":
+                if scan.title is None:
+                    scan.title = el
+            elif tag == "h1" and scan.first_h1 is None:
+                scan.first_h1 = el
+        cls = el.get("class")
+        if cls:
+            if "omment" in cls or "oment" in cls or "OMMENT" in cls:
+                candidates.append(el)
+                continue
+            if "byline" in cls or "entry-author" in cls or "post-author" in cls:
+                scan.bylines.append(el)
+        ident = el.get("id")
+        if ident and ("omment" in ident or "oment" in ident or ident[0] == "c"):
+            candidates.append(el)
+        elif el.get("itemprop") == "author":
+            scan.bylines.append(el)
+    return scan

@@ -194,3 +194,34 @@ def test_process_from_archive_rebuilds_the_warehouse_without_the_network(tmp_pat
     truth = truth_dict(blog, server.base_url)
     assert len(before[0]) == sum(1 for p in truth["posts"] if p["public"])
     assert len(before[1]) == sum(1 for c in truth["comments"] if c["visible"])
+
+
+@pytest.mark.slow
+def test_side_effecting_tasks_are_never_answered_from_prefects_cache(tmp_path: Path) -> None:
+    """Two processes, one Prefect home, the same load: the second load really runs.
+
+    Between the two, the working database is deleted; a cached "load" task would leave it empty.
+    """
+    import shutil
+
+    from warehouse.testing import World
+
+    home = tmp_path / "home"
+    run_id = "20260101T000000Z-0001"
+    World(seed=5).write_run(home / "runs" / run_id / "processed", run_id)
+    script = (
+        "import sys; from flows.prefect_flows import load_flow; "
+        f"print('RESULT', load_flow(home={str(home)!r}, config=None, run_id={run_id!r})['load']['posts'])"
+    )
+    env = _clean_env(home)
+    outputs = []
+    for attempt in range(2):
+        if attempt:
+            shutil.rmtree(home / "work")
+            (home / "blogscope.duckdb").unlink()
+        proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        outputs.append(proc.stdout.split("RESULT", 1)[1].strip())
+        with duckdb.connect(str(home / "blogscope.duckdb"), read_only=True) as con:
+            assert con.execute("select count(*) from posts").fetchone()[0] > 0
+    assert outputs[0] == outputs[1]

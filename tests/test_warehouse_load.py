@@ -307,3 +307,17 @@ def test_a_reply_whose_parent_was_not_crawled_is_kept_and_listed_in_quarantine(h
     assert scalar(db, "SELECT count(*) FROM comments") == len(kept)
     assert scalar(db, "SELECT reason FROM quarantine WHERE key = ?", [reply["comment_id"]]) == "parent_missing"
     assert scalar(db, "SELECT thread_depth FROM v_comment_threads WHERE comment_id = ?", [reply["comment_id"]]) is None
+
+
+def test_publish_rebuilds_a_search_index_left_stale(home: Path) -> None:
+    """A load killed after its data commit leaves the index stale; the next publish repairs it."""
+    from warehouse.search import search
+
+    load_run(working(home), home / "runs" / "r1", "r1", search_index=False)
+    db = working(home)
+    assert scalar(db, "SELECT count(*) FROM search_index_state") == 0
+    published = publish(db, home / "blogscope.duckdb")
+    assert scalar(db, "SELECT documents FROM search_index_state WHERE index_name = 'comments'") == \
+        scalar(db, "SELECT count(*) FROM comments")
+    word = scalar(db, "SELECT split_part(text, ' ', 1) FROM comments ORDER BY comment_id LIMIT 1")
+    assert any(h["kind"] == "comment" for h in search(published, word, limit=1000))

@@ -96,7 +96,7 @@ def test_allowed_statements_run(published: Path) -> None:
                 "DESCRIBE posts", "SHOW TABLES", "SUMMARIZE SELECT depth FROM comments",
                 "EXPLAIN SELECT * FROM posts", "SELECT * FROM v_topic_discussion WHERE period = 'month'",
                 "SELECT 'read_csv(''/etc/passwd'')' AS harmless_text"):
-        columns, rows, _ = query(published, sql)
+        columns, rows = query(published, sql)
         assert columns and rows is not None, sql
 
 
@@ -121,8 +121,8 @@ def test_errors_and_row_limits_are_reported(published: Path) -> None:
     result = query(published, "SELECT * FROM range(50)", max_rows=10)
     assert len(result.rows) == 10 and result.truncated
     assert "more were cut" in format_result(result, "table")
-    columns, rows, truncated = query(published, "SELECT 1 AS a, 'x' AS b")
-    assert (columns, rows, truncated) == (["a", "b"], [(1, "x")], False)
+    columns, rows = (result := query(published, "SELECT 1 AS a, 'x' AS b"))
+    assert (columns, rows, result.truncated) == (["a", "b"], [(1, "x")], False)
     assert format_result((result := query(published, "SELECT 1 AS a, 'x,y' AS b")), "csv") == 'a,b\n1,"x,y"\n'
     assert json.loads(format_result(result, "json")) == [{"a": 1, "b": "x,y"}]
 

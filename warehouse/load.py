@@ -29,9 +29,9 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from warehouse.errors import IntegrityError, LoadError, WarehouseError
+from warehouse.errors import IntegrityError, LoadError
 from warehouse.lock import DEFAULT_TIMEOUT_S, writer_lock
 
 if TYPE_CHECKING:
@@ -103,7 +103,7 @@ def processed_dir(run_dir: Path | str) -> Path:
     return run_dir / "processed" if (run_dir / "processed").is_dir() else run_dir
 
 
-def _columns(conn: "duckdb.DuckDBPyConnection", relation_sql: str, params: list | None = None) -> dict[str, str]:
+def _columns(conn: "duckdb.DuckDBPyConnection", relation_sql: str, params: Any = None) -> dict[str, str]:
     return {row[0]: row[1] for row in conn.execute(f"DESCRIBE {relation_sql}", params or []).fetchall()}
 
 
@@ -195,7 +195,7 @@ class _Loader:
         return clause
 
     def source_sql(self, spec: TableSpec, path: Path) -> tuple[str, list[str], dict[str, str]]:
-        source = _columns(self.conn, "SELECT * FROM read_parquet($path)", {"path": str(path)})  # type: ignore[arg-type]
+        source = _columns(self.conn, "SELECT * FROM read_parquet($path)", {"path": str(path)})
         target = _columns(self.conn, spec.table)
         cols, exprs = self.select_list(spec, target, source)
         select = ", ".join(f"{e} AS {_ident(c)}" for c, e in zip(cols, exprs))
@@ -437,4 +437,4 @@ def load_and_publish(home: Path | str, run_id: str, *, run_dir: Path | str | Non
     return result
 
 
-__all__ = ["LoadResult", "TABLES", "load_and_publish", "load_run", "processed_dir", "WarehouseError"]
+__all__ = ["LoadResult", "TABLES", "load_and_publish", "load_run", "processed_dir"]

@@ -29,12 +29,25 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _refresh_search(conn) -> None:  # noqa: ANN001 - a DuckDB connection
+    """Bring stale search indexes up to date (a load killed after its commit leaves them stale)."""
+    from warehouse.search import refresh_search_indexes
+
+    has_tables = conn.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'search_index_state'").fetchone()[0]
+    if not has_tables:
+        return
+    last = conn.execute("SELECT run_id FROM runs ORDER BY loaded_at DESC NULLS LAST, started_at DESC LIMIT 1").fetchone()
+    rebuilt = refresh_search_indexes(conn, last[0] if last else "publish")
+    if rebuilt:
+        log.info("publish: rebuilt stale search index(es) %s", ", ".join(rebuilt))
+
+
 def publish(working_db: Path | str, published_db: Path | str, *,
             lock_timeout_s: float = DEFAULT_TIMEOUT_S) -> Path:
     """Copy the checkpointed working database onto ``published_db`` atomically.
 
-    Takes the write lock (re-entrant), checkpoints so the file holds every commit and no WAL is
-    needed, then copy + fsync + rename. On failure (disk full, ...) the temp file is removed and
+    Takes the write lock (re-entrant), rebuilds a stale search index (cheap check when fresh),
+    checkpoints so the file holds every commit and no WAL is needed, then copy + fsync + rename. On failure (disk full, ...) the temp file is removed and
     the previous published copy is untouched.
     """
     import duckdb
@@ -48,6 +61,7 @@ def publish(working_db: Path | str, published_db: Path | str, *,
         try:
             conn = connect_writer(working_db, migrate_schema=False)
             try:
+                _refresh_search(conn)
                 conn.execute("CHECKPOINT")
             finally:
                 conn.close()

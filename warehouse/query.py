@@ -49,8 +49,6 @@ FORBIDDEN_NAMES = {
     "sqlite_scan", "sqlite_attach", "postgres_scan", "postgres_attach", "mysql_scan", "read_ipc",
     "arrow_scan", "duckdb_extensions", "load_extension",
 }
-FORBIDDEN_KEYWORDS = {"copy", "attach", "detach", "install", "load", "pragma", "set", "reset", "export",
-                      "import", "checkpoint", "vacuum", "call", "secret", "use", "force"}
 
 
 class QueryRefused(WarehouseError):
@@ -65,12 +63,20 @@ class QueryFailed(QueryRefused):
     """DuckDB could not run the query (syntax, unknown column, memory limit, ...)."""
 
 
-class QueryResult(NamedTuple):
-    """``columns, rows = query(...)``; ``truncated`` when more than ``max_rows`` rows existed."""
-
+class _Result(NamedTuple):
     columns: list[str]
     rows: list[tuple]
-    truncated: bool = False
+
+
+class QueryResult(_Result):
+    """``columns, rows = query(...)``; ``.truncated`` is True when more than ``max_rows`` rows existed."""
+
+    truncated: bool
+
+    def __new__(cls, columns: list[str], rows: list[tuple], truncated: bool = False) -> "QueryResult":
+        self = super().__new__(cls, columns, rows)
+        self.truncated = truncated
+        return self
 
 
 def _tokens(sql: str) -> list[tuple[str, str]]:
@@ -123,8 +129,6 @@ def check_sql(sql: str) -> None:
         if kind_name in ("identifier", "keyword") and name in FORBIDDEN_NAMES:
             raise QueryRefused(f"{name}() is not allowed: it reads files, secrets or SQL text. Query the tables "
                                "and views (SHOW TABLES lists them)")
-        if kind_name == "keyword" and name in FORBIDDEN_KEYWORDS and i == 0:
-            raise QueryRefused(f"{name.upper()} is not allowed here")
 
 
 def connect_readonly(db: Path | str, *, memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: int = 2,

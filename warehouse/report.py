@@ -921,6 +921,7 @@ def chart_comments_per_post(data: ReportData, posts: list[PostRow]) -> Any | Non
 def chart_tone_by_topic(data: ReportData, moods: list[TopicMood]) -> Any | None:
     import matplotlib
     from matplotlib.ticker import PercentFormatter
+    from matplotlib.transforms import offset_copy
 
     if not moods:
         return None
@@ -944,7 +945,9 @@ def chart_tone_by_topic(data: ReportData, moods: list[TopicMood]) -> Any | None:
         ax.xaxis.set_major_formatter(PercentFormatter(1.0))
         ax.set_xlabel("share of the topic's scored comments")
         ax.set_title("Tone of comments by topic (most negative first)")
-        ax.legend(loc="upper left", bbox_to_anchor=(0, -0.16 * 6 / (len(rows) + 5)), ncols=3)
+        # Below the x label at a fixed distance in points, whatever the number of bars.
+        below = offset_copy(ax.transAxes, fig=fig, x=0, y=-36, units="points")
+        ax.legend(loc="upper left", bbox_to_anchor=(0, 0), bbox_transform=below, ncols=3)
         return _svg_markup(fig, "fig-tone", "Stacked bars: share of negative, neutral and positive comments per topic")
 
 

@@ -34,6 +34,8 @@ INDEXES = {
                  "SELECT count(*), coalesce(bit_xor(hash(comment_id, text)), 0)::VARCHAR FROM comments"),
 }
 SNIPPET_CHARS = 160
+# How the indexes are built; part of the recorded digest, so changing it rebuilds old indexes.
+INDEX_OPTIONS = "stemmer = 'porter', stopwords = 'none', strip_accents = 1, lower = 1"
 
 
 def _index_exists(conn: "duckdb.DuckDBPyConnection", table: str) -> bool:
@@ -51,6 +53,7 @@ def refresh_search_indexes(conn: "duckdb.DuckDBPyConnection", run_id: str, *, fo
     rebuilt = []
     for name, (table, id_col, fields, digest_sql) in INDEXES.items():
         documents, digest = conn.execute(digest_sql).fetchone()
+        digest = f"{digest}|{INDEX_OPTIONS}"
         state = conn.execute("SELECT documents, data_digest FROM search_index_state WHERE index_name = ?",
                              [name]).fetchone()
         exists = _index_exists(conn, table)
@@ -60,8 +63,8 @@ def refresh_search_indexes(conn: "duckdb.DuckDBPyConnection", run_id: str, *, fo
         try:
             if documents:
                 field_list = ", ".join(f"'{f}'" for f in fields)
-                conn.execute(f"PRAGMA create_fts_index('{table}', '{id_col}', {field_list}, stemmer = 'porter', "
-                             "stopwords = 'none', strip_accents = 1, lower = 1, overwrite = 1)")
+                conn.execute(f"PRAGMA create_fts_index('{table}', '{id_col}', {field_list}, {INDEX_OPTIONS}, "
+                             "overwrite = 1)")
             elif exists:
                 conn.execute(f"PRAGMA drop_fts_index('{table}')")
             conn.execute("""
@@ -84,16 +87,16 @@ def parse_terms(terms: str) -> tuple[list[str], list[str]]:
     return words, phrases
 
 
-def _phrase_pattern(phrase: str) -> str:
-    """Case-insensitive RE2 pattern of a phrase, any run of non-word characters between words."""
-    return "(?i)" + r"\W+".join(re.escape(w) for w in re.findall(r"\w+", phrase))
+def _phrase_regex(phrase: str) -> str:
+    """A phrase as a regex (Python and RE2): its words with any run of non-word characters between."""
+    return r"\W+".join(re.escape(w) for w in re.findall(r"\w+", phrase))
 
 
 def _snippet(text: str, words: list[str], phrases: list[str]) -> str:
     text = " ".join((text or "").split())
     where = -1
     for needle in phrases + words:
-        m = re.search(_phrase_pattern(needle)[4:], text, re.IGNORECASE)
+        m = re.search(_phrase_regex(needle), text, re.IGNORECASE)
         if m:
             where = m.start()
             break
@@ -126,7 +129,7 @@ def search(published_db: Path | str, terms: str, limit: int = 20, *, timeout_s: 
         params: dict[str, Any] = {"q": " ".join(words), "limit": limit}
         phrase_filter = ""
         for i, phrase in enumerate(phrases):
-            params[f"p{i}"] = _phrase_pattern(phrase)
+            params[f"p{i}"] = "(?i)" + _phrase_regex(phrase)
             phrase_filter += f" AND regexp_matches(coalesce(title, '') || ' ' || text, $p{i})"
         parts = []
         if have_posts:
