@@ -194,8 +194,11 @@ def run_crawl(sites: tuple[Any, ...], cs: Any, *, out: Path, state_dir: Path, ar
     process.crawl(crawler)
     process.start()
     finish_reason = (crawler.stats.get_value("finish_reason") if crawler.stats else None) or "unknown"
+    elapsed = crawler.stats.get_value("elapsed_time_seconds") if crawler.stats else None
     stats = ctx.stats.as_dict({
         "finish_reason": finish_reason,
+        # Spider open to close as Scrapy measures it (duration_s also counts process start-up).
+        "scrapy_elapsed_s": round(float(elapsed), 3) if elapsed is not None else None,
         "refused_connections": [f"{h}:{p} ({r})" for h, p, r in policy.refused][:100],
         "warc_files": [str(p) for p in ctx.archive.paths],
         "now": ctx.now_iso(),

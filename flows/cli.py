@@ -45,6 +45,7 @@ comments) and comments [{comment_id, parent_id, author, published_at, text}], pl
 examples:
   blogscope query "select count(*) from comments" --home ~/blogs
   blogscope query "select * from v_topic_discussion where period = 'month' limit 20" --home ~/blogs --format csv
+  blogscope query "select * from v_post_discussion where topic_label = $t" --param t="night / bed / sleep" --home ~/blogs
 Read-only; external access disabled; only SELECT/WITH/DESCRIBE/SHOW/EXPLAIN/SUMMARIZE.""",
 }
 
@@ -113,6 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_home(p)
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
     p.add_argument("--timeout", type=float, default=30.0, help="seconds before the query is stopped")
+    p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                   help="bind $KEY to VALUE (repeatable); values are bound, never pasted into the SQL")
 
     p = sub.add_parser("search", help="full-text search over posts and comments", formatter_class=fmt,
                        epilog='example:\n  blogscope search "sleep medication" --home ~/blogs')

@@ -164,8 +164,14 @@ def cmd_query(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     db = _require_published(settings)
+    params = {}
+    for item in args.param:
+        name, sep, value = item.partition("=")
+        if not sep or not name.isidentifier():
+            raise UserError(f"--param {item!r}: use KEY=VALUE, e.g. --param topic=sleep")
+        params[name] = value
     try:
-        result = query(db, args.sql, timeout_s=args.timeout)
+        result = query(db, args.sql, params=params or None, timeout_s=args.timeout)
     except QueryRefused as exc:
         raise UserError(str(exc)) from exc
     sys.stdout.write(format_result(result, args.format))

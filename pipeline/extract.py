@@ -18,7 +18,8 @@ Speed (``bench/bench_extract.py`` holds us to 0.8x bare ``trafilatura.extract``)
 * trafilatura runs in ``fast`` mode first and its full cascade (readability and justext
   comparison) only when the fast text is under ``FULL_CASCADE_BELOW_CHARS``. Measured on
   trafilatura-eval (990 pages) and the article-extraction-benchmark (181): F1 0.926 / 0.960 with
-  this rule, 0.926 / 0.960 always full, 0.920 / 0.962 always fast; about 11 % of pages escalate.
+  this rule (threshold 1,000 or 3,000 alike), 0.926 / 0.960 always full, 0.920 / 0.962 always
+  fast; about 11 % of pages escalate.
 """
 
 from __future__ import annotations
@@ -53,7 +54,8 @@ LOGGER = logging.getLogger(__name__)
 
 DEFAULT_MAX_BYTES = 8_000_000
 # Pages whose fast extraction is shorter than this get trafilatura's full cascade.
-FULL_CASCADE_BELOW_CHARS = 1500
+FULL_CASCADE_BELOW_CHARS = 1000
+LANGUAGE_SAMPLE_CHARS = 800
 DEFAULT_TIMEOUT_S = 30.0
 URL_TIMEOUT_S = 20.0
 
@@ -213,8 +215,9 @@ def _language(text: str, html_lang: str | None) -> str | None:
             _LANGUAGE_DETECT = False
     if _LANGUAGE_DETECT:
         try:
-            # The first ~1,500 characters decide the language; the detector is linear in length.
-            return _LANGUAGE_DETECT(text[:1500])
+            # The first ~800 characters decide the language (299 of 300 pages agree with 3,000);
+            # the detector is linear in length.
+            return _LANGUAGE_DETECT(_head(text, LANGUAGE_SAMPLE_CHARS))
         except Exception as exc:  # noqa: BLE001 - language is optional metadata
             LOGGER.debug("pipeline.language.detect failed: %s", exc)
     if html_lang:
@@ -224,10 +227,18 @@ def _language(text: str, html_lang: str | None) -> str | None:
     try:
         import py3langid
 
-        return py3langid.classify(text[:2000])[0]
+        return py3langid.classify(_head(text, LANGUAGE_SAMPLE_CHARS))[0]
     except Exception as exc:  # noqa: BLE001
         LOGGER.debug("py3langid failed: %s", exc)
         return None
+
+
+def _head(text: str, limit: int) -> str:
+    """The first ``limit`` characters, cut at a space so no word is split."""
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit)
+    return text[: cut if cut > limit // 2 else limit]
 
 
 # --------------------------------------------------------------------------- metadata

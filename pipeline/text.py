@@ -127,8 +127,8 @@ def _clean_token(raw: str, stop_words: frozenset[str]) -> str | None:
         part = _LEADING_DIGITS.sub("", part)  # 20mg -> mg, 1990s -> s (dropped below), 2019 -> ''
         if part:
             parts.append(part)
-    if not parts or all(p in stop_words for p in parts):
-        return None
+    if not parts or (len(parts) == 1 and parts[0] in stop_words):
+        return None  # a compound of stop words (well-being, one-on-one) still names something
     token = "_".join(parts)
     if len(token) < 2 or len(token) > _MAX_TOKEN_LEN or token in stop_words:
         return None

@@ -321,3 +321,21 @@ def test_publish_rebuilds_a_search_index_left_stale(home: Path) -> None:
         scalar(db, "SELECT count(*) FROM comments")
     word = scalar(db, "SELECT split_part(text, ' ', 1) FROM comments ORDER BY comment_id LIMIT 1")
     assert any(h["kind"] == "comment" for h in search(published, word, limit=1000))
+
+
+def test_times_with_offsets_are_stored_in_utc(tmp_path: Path, world: World) -> None:
+    folder = tmp_path / "runs" / "r1" / "processed"
+    world.write_run(folder, "r1")
+    posts = pq.read_table(folder / "posts.parquet").to_pylist()
+    given = ["2024-01-05T10:00:00+02:00", "2024-01-05T10:00:00-0500", "2024-01-05T10:00:00+00:00",
+             "2024-01-05T10:00:00Z", "2024-01-05", "2024-01-05 10:00:00", "2024-01-05T10:00:00.250+00:00", "garbage"]
+    want = ["2024-01-05 08:00:00", "2024-01-05 15:00:00", "2024-01-05 10:00:00", "2024-01-05 10:00:00",
+            "2024-01-05 00:00:00", "2024-01-05 10:00:00", "2024-01-05 10:00:00.25", None]
+    for post, value in zip(posts, given):
+        post["published_at"] = value
+    pq.write_table(pa.Table.from_pylist(posts, schema=pq.read_schema(folder / "posts.parquet")), folder / "posts.parquet")
+    load_run(working(tmp_path), folder, "r1")
+    conn = duckdb.connect(str(working(tmp_path)), read_only=True)
+    got = dict(conn.execute("SELECT post_id, published_at::VARCHAR FROM posts").fetchall())
+    conn.close()
+    assert [got[p["post_id"]] for p in posts[:len(given)]] == want
