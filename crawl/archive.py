@@ -28,11 +28,15 @@ from typing import Any, Iterator
 
 log = logging.getLogger(__name__)
 
-HEADER_KIND = "WARC-Blogscope-Kind"
-HEADER_SITE = "WARC-Blogscope-Site"
-HEADER_PLATFORM = "WARC-Blogscope-Platform"
-HEADER_POST = "WARC-Blogscope-Post"
-HEADER_META = "WARC-Blogscope-Meta"
+# One definition of the archive's own headers, shared with the offline replay.
+from pipeline.sources.warc_replay import (  # noqa: E402
+    HEADER_KIND,
+    HEADER_META,
+    HEADER_PLATFORM,
+    HEADER_POST,
+    HEADER_SITE,
+)
+
 _HOP_BY_HOP = {"transfer-encoding", "connection", "keep-alive"}
 
 

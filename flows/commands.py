@@ -126,6 +126,7 @@ def cmd_process(args: argparse.Namespace) -> int:
         with jobs.writer_lock(settings):
             jobs.record_run_start(settings, run_id, "process", {"from_archive": args.from_archive})
             counts = jobs.load(settings, run_id)
+            jobs.mark_loaded(settings, out.get("included_runs", [run_id]))
             jobs.topics(settings, run_id)
             counts.update(jobs.load(settings, run_id, only=("model_runs", "topics", "doc_topics", "topic_alignment")))
             jobs.record_run_finish(settings, run_id, "completed", counts)

@@ -104,14 +104,40 @@ def process(settings: Settings, run_id: str, *, from_archive: bool = False, work
             raise JobError(f"no WARC files under {settings.archive_dir}: nothing to rebuild from")
         records = _as_raw_dicts(rebuild_from_warc(warcs))
         result = process_records(records, out_dir, run_id, pseudonym_key=key, settings=proc_settings, progress=progress)
+        included = [run_id]
     else:
         crawl_file = settings.run_dir(run_id) / "crawl" / "raw.jsonl"
         if not crawl_file.exists():
             raise JobError(f"{crawl_file} does not exist: crawl this run first")
-        result = process_crawl([crawl_file], out_dir, run_id, home=settings.home, pseudonym_key=key,
+        included = pending_runs(settings, run_id)
+        files = [settings.run_dir(r) / "crawl" / "raw.jsonl" for r in included]
+        result = process_crawl(files, out_dir, run_id, home=settings.home, pseudonym_key=key,
                                settings=proc_settings, progress=progress)
     return {"posts": result.posts, "comments": result.comments, "sentiment": result.sentiment,
-            "quarantined": result.quarantined, "stages": result.counts}
+            "quarantined": result.quarantined, "stages": result.counts, "included_runs": included}
+
+
+LOADED_MARKER = "LOADED"
+
+
+def pending_runs(settings: Settings, run_id: str) -> list[str]:
+    """``run_id`` plus every earlier run whose crawl output never reached the warehouse.
+
+    The crawler notes a post as done only after writing its records, and a re-crawl of an
+    unchanged post emits nothing. So the records of a run killed before its load would be lost
+    unless a later run picks them up: it does, and the derived keys fold the repeats.
+    """
+    earlier = sorted(p.name for p in settings.runs_dir.glob("*")
+                     if p.name < run_id and (p / "crawl" / "raw.jsonl").exists() and not (p / LOADED_MARKER).exists())
+    return [*earlier, run_id]
+
+
+def mark_loaded(settings: Settings, run_ids: list[str]) -> None:
+    """Note that these runs' crawl output is in the warehouse (after a committed load)."""
+    for rid in run_ids:
+        marker = settings.run_dir(rid) / LOADED_MARKER
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(utcnow() + "\n", encoding="utf-8")
 
 
 def _as_raw_dicts(records: Any) -> Any:

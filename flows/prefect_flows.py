@@ -79,6 +79,7 @@ def run_flow(home: str, config: str | None = None, sites: list[dict[str, Any]] |
             summary["crawl"] = crawl_task(home, config, run_id, site_dicts, allow_private)
             summary["process"] = process_task(home, config, run_id)
             summary["load"] = load_task(home, config, run_id)
+            jobs.mark_loaded(settings, summary["process"].get("included_runs", [run_id]))
             summary["topics"] = topics_task(home, config, run_id, refit_topics)
             summary["load_topics"] = load_task(home, config, run_id, ("model_runs", "topics", "doc_topics", "topic_alignment"))
             status = "completed_with_errors" if summary["process"].get("quarantined") else "completed"

@@ -225,3 +225,53 @@ def test_side_effecting_tasks_are_never_answered_from_prefects_cache(tmp_path: P
         with duckdb.connect(str(home / "blogscope.duckdb"), read_only=True) as con:
             assert con.execute("select count(*) from posts").fetchone()[0] > 0
     assert outputs[0] == outputs[1]
+
+
+KILL_SEEDS = (11, 22, 33, 44, 55)
+
+
+@pytest.mark.slow
+def test_blogscope_run_killed_at_seeded_moments_then_rerun_is_exact(tmp_path: Path) -> None:
+    """``kill -9`` of the whole run (flow, crawl subprocess, loader) at 5 seeded moments, then a
+    clean run: every public post and comment in the warehouse exactly once."""
+    import random
+
+    blog = generate("blogger", seed=11)
+    home = tmp_path / "home"
+    env = _clean_env(home)
+    with serve(blog) as server:
+        cmd = [str(BIN / "blogscope"), "run", server.base_url, "--home", str(home), "--allow-private", "--no-report"]
+        for seed in KILL_SEEDS:
+            rng = random.Random(seed)
+            target, cap = rng.randint(5, 300), rng.uniform(3, 30)
+            known = set((home / "runs").glob("*")) if (home / "runs").exists() else set()
+            proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                    start_new_session=True)
+            start = time.monotonic()
+            while proc.poll() is None and time.monotonic() - start < cap:
+                new = [p for p in (home / "runs").glob("*/crawl/raw.jsonl") if p.parent.parent not in known] \
+                    if (home / "runs").exists() else []
+                if new and new[0].read_bytes().count(b"\n") >= target:
+                    break
+                time.sleep(0.01)
+            finished = proc.poll() is not None
+            if not finished:
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+            stages = sorted({p.name for p in (home / "runs").glob("*/*")}) if (home / "runs").exists() else []
+            print(f"seed {seed}: target {target} records or {cap:.1f} s; killed after "
+                  f"{time.monotonic() - start:.1f} s; finished first: {finished}; stages seen: {stages}")
+        final = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+        assert final.returncode == 0, final.stderr[-3000:]
+        truth = truth_dict(blog, server.base_url)
+
+    expected_posts = {p["url"] for p in truth["posts"] if p["public"]}
+    expected_comments = {(c["post_url"], str(c["platform_comment_id"])) for c in truth["comments"] if c["visible"]}
+    with duckdb.connect(str(home / "blogscope.duckdb"), read_only=True) as con:
+        urls = [r[0] for r in con.execute("select url from posts").fetchall()]
+        comments = con.execute("select p.url, c.platform_comment_id from comments c join posts p using (post_id)").fetchall()
+        statuses = [r[0] for r in con.execute("select status from runs order by started_at").fetchall()]
+    assert len(urls) == len(set(urls)) and set(urls) == expected_posts
+    assert len(comments) == len(set(comments)) and set(comments) == expected_comments
+    assert statuses[-1] in ("completed", "completed_with_errors")
+    assert "running" not in statuses
