@@ -163,8 +163,6 @@ def topics(settings: Settings, run_id: str, *, refit: bool = False) -> dict[str,
     model (no retraining), so topic ids stay put between nightly runs. A refit is aligned to the
     previous model run (``topic_alignment``) so a topic keeps its id.
     """
-    import numpy as np
-
     from pipeline import topics as tm
     from pipeline.io import write_rows
     from warehouse.corpus import read_topic_corpus
@@ -197,10 +195,10 @@ def topics(settings: Settings, run_id: str, *, refit: bool = False) -> dict[str,
         fitted = True
     else:
         model, fitted = previous, False
-        rows = {"doc_topics": _inferred_rows(tm, model, post_texts, [p.id for p in posts], "post", run_id, np)}
+        rows = {"doc_topics": _inferred_rows(tm, model, post_texts, [p.id for p in posts], "post", run_id)}
     if comments:
         rows["doc_topics"] = rows["doc_topics"] + _inferred_rows(
-            tm, model, [c.text for c in comments], [c.id for c in comments], "comment", run_id, np)
+            tm, model, [c.text for c in comments], [c.id for c in comments], "comment", run_id)
     for name, table_rows in rows.items():
         if table_rows:
             write_rows(out_dir / f"{name}.parquet", table_rows)
@@ -208,13 +206,9 @@ def topics(settings: Settings, run_id: str, *, refit: bool = False) -> dict[str,
             "posts": len(posts), "comments": len(comments), "c_v": model.c_v, "diversity": model.diversity}
 
 
-def _inferred_rows(tm, model, texts: list[str], ids: list[str], kind: str, run_id: str, np) -> list[dict[str, Any]]:  # noqa: ANN001
+def _inferred_rows(tm, model, texts: list[str], ids: list[str], kind: str, run_id: str) -> list[dict[str, Any]]:  # noqa: ANN001
     """doc_topics rows for documents inferred with a fitted model (no retraining)."""
-    weights = np.asarray(model.topic_model.transform(texts), dtype=np.float64)
-    sums = weights.sum(axis=1, keepdims=True)
-    weights = np.divide(weights, sums, out=np.zeros_like(weights), where=sums > 0)
-    inferred = dataclasses.replace(model, doc_topics=weights, n_docs=len(texts),
-                                   dominant_topic=np.zeros(len(texts), dtype=np.int64))
+    inferred = tm.infer(model, texts)
     return tm.result_rows(inferred, run_id=run_id, target_ids=ids, target_kinds=kind)["doc_topics"]
 
 

@@ -230,12 +230,12 @@ class Preprocessor:
     fold_plurals: bool = True
     max_doc_share: float = 0.5
     min_docs_for_doc_share: int = 20  # on tiny corpora a df share says nothing about a word
-    domain_stop_words: frozenset[str] = DOMAIN_STOP_WORDS
-    stop_words: frozenset[str] = STOP_WORDS
-    # Learned by fit:
-    plural_map: dict[str, str] = field(default_factory=dict)
-    bigram_pairs: frozenset[tuple[str, str]] = frozenset()
-    corpus_stop_words: frozenset[str] = frozenset()
+    domain_stop_words: frozenset[str] = field(default=DOMAIN_STOP_WORDS, repr=False)
+    stop_words: frozenset[str] = field(default=STOP_WORDS, repr=False)
+    # Learned by fit (kept out of repr: thousands of entries):
+    plural_map: dict[str, str] = field(default_factory=dict, repr=False)
+    bigram_pairs: frozenset[tuple[str, str]] = field(default=frozenset(), repr=False)
+    corpus_stop_words: frozenset[str] = field(default=frozenset(), repr=False)
     fitted: bool = False
 
     # -- learning ----------------------------------------------------------------------

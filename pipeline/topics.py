@@ -4,10 +4,11 @@ Editors ask "which topics draw discussion, and how is that changing"; researcher
 cite a model run and get the same topics again. This module gives them:
 
 * **One interface, two models.** ``NMFTopicModel`` (scikit-learn NMF, coordinate descent, Frobenius
-  loss, ``nndsvd`` start plus seeded random restarts; the lowest reconstruction error wins, ties to
-  the earliest restart) and ``LDATopicModel`` (gensim ``LdaModel``). Both own their text
-  preparation (``pipeline.text.Preprocessor``) and vocabulary, so ``transform(texts)`` infers
-  topics for new documents without retraining, and ``save(dir)`` / ``load_model(dir)`` round-trip.
+  loss, an ``nndsvd`` start plus seeded random restarts; the lowest reconstruction error wins, ties
+  to the earliest restart; above 20,000 documents the nndsvd start alone) and ``LDATopicModel``
+  (gensim ``LdaModel``). Both own their text preparation (``pipeline.text.Preprocessor``) and
+  vocabulary, so ``transform(texts)`` infers topics for new documents without retraining, and
+  ``save(dir)`` / ``load_model(dir)`` round-trip.
 * **Term weighting that separates topics.** NMF factorises tf-idf with sublinear tf and *squared*
   idf (``idf_power=2``), rows l2-normalised. Squaring idf pushes down words that are frequent
   everywhere (life, time, people, feel) which otherwise pull documents into a few "generic mood"
@@ -22,15 +23,18 @@ cite a model run and get the same topics again. This module gives them:
 * **Selection rule** (``model="auto"`` and/or ``k=None``): every candidate (model kind x k in
   ``k_min..k_max``) is scored by ``c_v * diversity``. Candidates within ``SELECTION_TIE`` (0.01) of
   the best score count as tied; among tied ones NMF wins (faster to train and infer), then the
-  larger k (extra topics that cost neither coherence nor diversity separate more themes). Corpora larger than ``selection_docs`` are scored on a
-  seeded sample and the winner is refitted on every document.
+  larger k (extra topics that cost neither coherence nor diversity separate more themes).
+  Corpora larger than ``selection_docs`` are scored on a seeded sample and the winner is refitted
+  on every document.
 * **Governance.** ``fit_corpus`` returns a ``FitResult`` whose ``model_run_id`` digests the
   parameters, the corpus digest, the seed and the library versions. Fits run with BLAS/OpenMP
   limited to one thread (threadpoolctl) so a seeded rerun gives identical topics, bit for bit.
   Topics are ordered by prevalence (largest first) so ids do not depend on solver order.
 * **Stable ids over time.** ``align(previous, new)`` matches topics of a retrain to the previous
   run by cosine similarity of term distributions over the union vocabulary (Hungarian matching);
-  matches below ``ALIGN_THRESHOLD`` get fresh ids. ``fit_corpus(previous=...)`` applies it.
+  matches below ``ALIGN_THRESHOLD`` get fresh ids. ``fit_corpus(previous=...)`` applies it, and for
+  an NMF retrain with the same k also tries the previous topics as a start, kept when it fits
+  within ``WARM_START_TOLERANCE`` of the best cold start (equally good, and continuous with history).
 * **Topics over time.** ``prevalence(doc_topics, dates, freq)`` counts topic shares per week or
   month; ``result_rows`` turns a run into the rows of ``docs/contracts.md``.
 
@@ -123,21 +127,14 @@ class Vectorizer:
         """Term counts, one row per document (unknown terms ignored)."""
         import scipy.sparse as sp
 
-        index = self.index
-        indptr = [0]
-        indices: list[int] = []
-        data: list[int] = []
-        for doc in docs:
-            row: dict[int, int] = {}
-            for term in doc:
-                j = index.get(term)
-                if j is not None:
-                    row[j] = row.get(j, 0) + 1
-            indices.extend(row)
-            data.extend(row.values())
-            indptr.append(len(indices))
-        matrix = sp.csr_matrix((np.array(data, dtype=np.float64), np.array(indices, dtype=np.int32),
-                                np.array(indptr, dtype=np.int64)), shape=(len(docs), len(self.vocabulary)))
+        get = self.index.get
+        # One flat pass in C-speed comprehensions, then COO -> CSR sums repeated terms per row.
+        cols = np.array([get(term, -1) for doc in docs for term in doc], dtype=np.int64)
+        rows = np.repeat(np.arange(len(docs), dtype=np.int64), [len(doc) for doc in docs])
+        known = cols >= 0
+        matrix = sp.csr_matrix((np.ones(int(known.sum())), (rows[known], cols[known])),
+                               shape=(len(docs), len(self.vocabulary)), dtype=np.float64)
+        matrix.sum_duplicates()
         matrix.sort_indices()
         return matrix
 
@@ -637,6 +634,21 @@ class FitResult:
         return _distributions_from_terms({t.topic_id: dict(zip(t.top_terms, t.term_weights)) for t in self.topics})
 
 
+def infer(result: FitResult, texts: Sequence[str | None]) -> FitResult:
+    """The run applied to new documents without retraining: a copy whose per-document fields
+    (``doc_topics``, ``dominant_topic``, ``n_docs``) describe ``texts``; everything else, ids
+    included, is the run's own, so ``result_rows(...)["doc_topics"]`` gives their rows."""
+    if result.topic_model is None:
+        raise ValueError(f"model run {result.model_run_id} has no loaded model; load it with load_result(dir)")
+    weights = result.topic_model.transform(list(texts))
+    ids = np.asarray(result.topic_ids)
+    empty = weights.sum(axis=1) == 0
+    dominant = np.where(empty, -1, ids[weights.argmax(axis=1)] if ids.size else -1)
+    # Representative documents point into the fitted corpus, not into these texts.
+    topics = [dataclasses.replace(t, representative_docs=[]) for t in result.topics]
+    return dataclasses.replace(result, topics=topics, doc_topics=weights, dominant_topic=dominant, n_docs=len(weights))
+
+
 def corpus_digest(texts: Sequence[str | None]) -> str:
     """sha256 of the corpus in order (each text length-prefixed; None and '' are the same: no text)."""
     h = hashlib.sha256()
@@ -685,68 +697,75 @@ def fit_corpus(texts: Sequence[str | None], *, k: int | None = None, seed: int =
         raise ValueError(f"a topic model needs at least two non-empty texts (got {len(texts)} texts)")
     kinds = list(MODEL_KINDS) if model == "auto" else [model]
     ks = [k] if k is not None else list(range(k_min, k_max + 1))
-    model_options = {"nmf": {"restarts": nmf_restarts}, "lda": {"passes": lda_passes}}
+    options = {"nmf": {"restarts": nmf_restarts}, "lda": {"passes": lda_passes}}
 
     with threadpool_limits(limits=1):  # one thread: BLAS reductions then sum in one fixed order
         log.info("preparing %d texts", len(texts))
         corpus = prepare_corpus(texts, preprocessor=preprocessor, min_df=min_df, max_df=max_df,
                                 max_features=max_features, idf_power=idf_power)
         log.info("vocabulary: %d terms", len(corpus.vectorizer.vocabulary))
-        candidates: list[dict[str, Any]] = []
-        chosen_model: NMFTopicModel | LDATopicModel | None = None
-        chosen_weights: np.ndarray | None = None
-        chosen_metrics: tuple[Any, ...] | None = None
-        if len(kinds) * len(ks) == 1:
-            chosen_kind, chosen_k = kinds[0], ks[0]
-        else:
-            sample = corpus
-            if corpus.n_docs > selection_docs:
-                rows = np.sort(np.random.default_rng(seed).choice(corpus.n_docs, size=selection_docs, replace=False))
-                sample = corpus.subset(rows)
-                log.info("scoring candidates on a seeded sample of %d of %d documents", selection_docs, corpus.n_docs)
-            fitted: dict[tuple[str, int], tuple[Any, np.ndarray, tuple[Any, ...]]] = {}
-            for kind in kinds:
-                for kk in ks:
-                    candidate = make_model(kind, kk, seed=seed, **model_options[kind])
-                    weights = candidate.fit_prepared(sample)
-                    top = [terms for terms, _ in candidate.topics(DIVERSITY_TOP_N)]
-                    metrics = coherence([t[:COHERENCE_TOP_N] for t in top], sample.tokens,
-                                        sample=coherence_docs, seed=seed)
-                    c_v, npmi, _ = metrics
-                    div = topic_diversity(top)
-                    score = (c_v or 0.0) * div
-                    candidates.append({"model": kind, "k": candidate.k, "c_v": c_v, "npmi": npmi,
-                                       "diversity": div, "score": score})
-                    log.info("candidate %s k=%d: c_v %.3f npmi %.3f diversity %.3f score %.4f",
-                             kind, candidate.k, c_v or float("nan"), npmi or float("nan"), div, score)
-                    if sample is corpus:
-                        fitted[(kind, kk)] = (candidate, weights, metrics)
-            chosen_kind, chosen_k = select_candidate(candidates)
-            if (chosen_kind, chosen_k) in fitted:
-                chosen_model, chosen_weights, chosen_metrics = fitted[(chosen_kind, chosen_k)]
-            log.info("chosen: %s k=%d", chosen_kind, chosen_k)
-        options = dict(model_options[chosen_kind])
-        warm = _warm_start_components(previous) if warm_start and chosen_kind == "nmf" else None
-        if warm is not None and warm[1].shape[0] == chosen_k:
-            options.update(warm_start=warm)
-            chosen_model = None  # refit: the retrain starts from the previous topics
-        if chosen_model is None:
-            chosen_model = make_model(chosen_kind, chosen_k, seed=seed, **options)
-            chosen_weights = chosen_model.fit_prepared(corpus)
-            chosen_metrics = None
-        assert chosen_weights is not None
+        choice = _choose(corpus, kinds, ks, options=options, seed=seed, selection_docs=selection_docs,
+                         coherence_docs=coherence_docs)
+        warm = _warm_start_components(previous) if warm_start and choice.kind == "nmf" else None
         warm_from = None
-        if "warm_start" in options:
+        if warm is not None and warm[1].shape[0] == choice.k:
+            # A retrain starts from the previous topics, so refit even a candidate fitted already.
+            choice.fitted = None
+            options["nmf"] = {**options["nmf"], "warm_start": warm}
             warm_from = previous_model_run_id or getattr(previous, "model_run_id", None) or "unrecorded"
-        result = _describe(chosen_model, chosen_weights, corpus, texts=texts, seed=seed, requested_model=model,
+        if choice.fitted is None:
+            chosen = make_model(choice.kind, choice.k, seed=seed, **options[choice.kind])
+            choice.fitted = (chosen, chosen.fit_prepared(corpus), None)
+        chosen, weights, metrics = choice.fitted
+        result = _describe(chosen, weights, corpus, texts=texts, seed=seed, requested_model=model,
                            requested_k=k, k_range=(k_min, k_max), coherence_docs=coherence_docs,
-                           selection_docs=selection_docs, candidates=candidates, metrics=chosen_metrics,
+                           selection_docs=selection_docs, candidates=choice.candidates, metrics=metrics,
                            warm_start_from=warm_from)
     if previous is not None:
         alignment = align(previous, result, threshold=align_threshold,
                           previous_model_run_id=previous_model_run_id)
         result = apply_alignment(result, alignment)
     return result
+
+
+@dataclass
+class _Choice:
+    kind: str
+    k: int
+    candidates: list[dict[str, Any]]
+    fitted: tuple[Any, np.ndarray, tuple[Any, ...] | None] | None = None  # (model, weights, metrics) on the full corpus
+
+
+def _choose(corpus: PreparedCorpus, kinds: list[str], ks: list[int], *, options: dict[str, dict[str, Any]],
+            seed: int, selection_docs: int, coherence_docs: int) -> _Choice:
+    """Score every (kind, k) candidate by c_v x diversity and pick one by ``select_candidate``."""
+    if len(kinds) * len(ks) == 1:
+        return _Choice(kinds[0], ks[0], [])
+    sample = corpus
+    if corpus.n_docs > selection_docs:
+        rows = np.sort(np.random.default_rng(seed).choice(corpus.n_docs, size=selection_docs, replace=False))
+        sample = corpus.subset(rows)
+        log.info("scoring candidates on a seeded sample of %d of %d documents", selection_docs, corpus.n_docs)
+    candidates: list[dict[str, Any]] = []
+    fitted: dict[tuple[str, int], tuple[Any, np.ndarray, tuple[Any, ...]]] = {}
+    for kind in kinds:
+        for k in ks:
+            candidate = make_model(kind, k, seed=seed, **options[kind])
+            weights = candidate.fit_prepared(sample)
+            top = [terms for terms, _ in candidate.topics(DIVERSITY_TOP_N)]
+            metrics = coherence([t[:COHERENCE_TOP_N] for t in top], sample.tokens, sample=coherence_docs, seed=seed)
+            c_v, npmi, _ = metrics
+            div = topic_diversity(top)
+            score = (c_v or 0.0) * div
+            candidates.append({"model": kind, "k": candidate.k, "c_v": c_v, "npmi": npmi, "diversity": div,
+                               "score": score})
+            log.info("candidate %s k=%d: c_v %.3f npmi %.3f diversity %.3f score %.4f",
+                     kind, candidate.k, c_v or float("nan"), npmi or float("nan"), div, score)
+            if sample is corpus:  # fitted on every document: reusable as the final model
+                fitted[(kind, k)] = (candidate, weights, metrics)
+    kind, k = select_candidate(candidates)
+    log.info("chosen: %s k=%d", kind, k)
+    return _Choice(kind, k, candidates, fitted.get((kind, k)))
 
 
 def _warm_start_components(previous: Any) -> tuple[list[str], np.ndarray] | None:
@@ -881,7 +900,7 @@ def make_labels(dist: np.ndarray, vocabulary: Sequence[str], topic_mass: np.ndar
         for j in order:
             term = vocabulary[j]
             parts = set(term.split("_"))
-            if any(term in c.split("_") or parts & set(c.split("_")) for c in chosen):
+            if any(parts & set(c.split("_")) for c in chosen):  # credit after credit_card: no news
                 continue
             chosen.append(term)
         ranked_terms.append(chosen)
@@ -1084,7 +1103,9 @@ def result_rows(result: FitResult, *, run_id: str, target_ids: Sequence[str],
     topics = [{
         "model_run_id": run, "topic_id": t.topic_id, "label": t.label, "top_terms": list(t.top_terms),
         "term_weights": [float(w) for w in t.term_weights],
-        "representative_post_ids": [target_ids[i] for i in t.representative_docs], "run_id": run_id,
+        # (a guard for results re-pointed at other documents, whose indices may not fit)
+        "representative_post_ids": [target_ids[i] for i in t.representative_docs if i < len(target_ids)],
+        "run_id": run_id,
     } for t in result.topics]
     doc_topics = []
     ids = result.topic_ids
