@@ -21,6 +21,11 @@ settings, fresh state each time (a first crawl):
 
 Pages/s = responses / Scrapy's ``elapsed_time_seconds`` (spider open to close), best of
 ``REPEATS`` runs each, runs interleaved. Target: blogscope >= 0.8x the download-only spider.
+Both crawls are CPU-bound on loopback, so pages per CPU second of the crawling process (same
+span) is reported too: on a shared machine it moves far less than elapsed time.
+A third, informational figure runs the download-only spider on Scrapy's stock settings
+(``CONCURRENT_ITEMS`` 100, ``WARN_ON_GENERATOR_RETURN_VALUE`` on), which cost ~1-2 ms per
+response with callbacks that are fresh bound methods; blogscope's settings turn both off.
 
     python -m bench crawl          (or: python bench/bench_crawl.py [N_POSTS])
 """
@@ -138,12 +143,16 @@ def _server_stats(base_url: str) -> dict[str, float]:
 # --------------------------------------------------------------------------- download-only spider
 
 
-def run_download_only(base_url: str, out: Path) -> None:
-    """Crawl ``base_url`` with a minimal spider in this process and write its stats to ``out``."""
+def run_download_only(base_url: str, out: Path, stock: bool = False) -> None:
+    """Crawl ``base_url`` with a minimal spider in this process and write its stats to ``out``.
+
+    ``stock``: Scrapy's own defaults (only concurrency, delay and logging set) instead of
+    blogscope's Scrapy settings; a secondary figure, to show what those settings are worth.
+    """
     import scrapy
     from scrapy.crawler import CrawlerProcess
 
-    from crawl.run import load_crawl_settings, scrapy_settings
+    from crawl.run import load_crawl_settings, scrapy_settings, track_crawl_cpu
     from pipeline.sources.wordpress import rest_root, rest_url, total_pages
 
     root = rest_root(base_url)
@@ -186,16 +195,22 @@ def run_download_only(base_url: str, out: Path) -> None:
     settings = scrapy_settings(load_crawl_settings(_settings_file(out.parent)))
     for key in ("DOWNLOADER_MIDDLEWARES", "EXTENSIONS", "TWISTED_DNS_RESOLVER"):
         settings.pop(key, None)
+    if stock:
+        keep = ("USER_AGENT", "CONCURRENT_REQUESTS", "CONCURRENT_REQUESTS_PER_DOMAIN", "DOWNLOAD_DELAY",
+                "AUTOTHROTTLE_ENABLED")
+        settings = {key: settings[key] for key in keep}
     settings.update({"EXTENSIONS": {"scrapy.extensions.telnet.TelnetConsole": None},
                      "LOG_LEVEL": "WARNING", "ROBOTSTXT_OBEY": False})
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(DownloadOnlySpider)
+    cpu = track_crawl_cpu(crawler)
     process.crawl(crawler)
     process.start()
     stats = crawler.stats.get_stats()
     by_status = {k.rsplit("/", 1)[-1]: v for k, v in stats.items()
                  if k.startswith("downloader/response_status_count/")}
-    out.write_text(json.dumps({"elapsed_s": stats.get("elapsed_time_seconds"), "responses_by_status": by_status,
+    out.write_text(json.dumps({"elapsed_s": stats.get("elapsed_time_seconds"), "cpu_s": cpu.get("seconds"),
+                               "responses_by_status": by_status,
                                "requests": stats.get("downloader/request_count", 0),
                                "finish_reason": stats.get("finish_reason")}), encoding="utf-8")
 
@@ -231,25 +246,31 @@ def crawl_blogscope(base_url: str, work: Path) -> dict[str, Any]:
     pages = sum(stats["responses_by_status"].values())
     elapsed = stats.get("scrapy_elapsed_s") or stats["duration_s"]
     return {"pages": pages, "requests": stats["requests"], "elapsed_s": round(elapsed, 3), "wall_s": round(wall, 2),
-            "pages_per_s": round(pages / elapsed, 1), "posts": site["posts"], "comments": site["comments"],
+            "pages_per_s": round(pages / elapsed, 1), "cpu_s": stats["crawl_cpu_s"],
+            "pages_per_cpu_s": round(pages / stats["crawl_cpu_s"], 1),
+            "posts": site["posts"], "comments": site["comments"],
             "requests_per_post": site["requests_per_post"], "responses_by_status": stats["responses_by_status"],
             "accounting": site.get("accounting")}
 
 
-def crawl_download_only(base_url: str, work: Path) -> dict[str, Any]:
+def crawl_download_only(base_url: str, work: Path, stock: bool = False) -> dict[str, Any]:
     out = work / "download-only.json"
-    wall = _run([sys.executable, str(Path(__file__).resolve()), "download-only", base_url, str(out)],
-                "download-only spider")
+    mode = "download-only-stock" if stock else "download-only"
+    wall = _run([sys.executable, str(Path(__file__).resolve()), mode, base_url, str(out)], f"{mode} spider")
     stats = json.loads(out.read_text(encoding="utf-8"))
     pages = sum(stats["responses_by_status"].values())
     return {"pages": pages, "requests": stats["requests"], "elapsed_s": round(stats["elapsed_s"], 3),
-            "wall_s": round(wall, 2), "pages_per_s": round(pages / stats["elapsed_s"], 1),
+            "wall_s": round(wall, 2), "pages_per_s": round(pages / stats["elapsed_s"], 1), "cpu_s": stats["cpu_s"],
+            "pages_per_cpu_s": round(pages / stats["cpu_s"], 1),
             "responses_by_status": stats["responses_by_status"]}
 
 
 def _timed(kind: str, base_url: str, work: Path) -> dict[str, Any]:
     before = _server_stats(base_url)
-    result = (crawl_blogscope if kind == "blogscope" else crawl_download_only)(base_url, work)
+    if kind == "blogscope":
+        result = crawl_blogscope(base_url, work)
+    else:
+        result = crawl_download_only(base_url, work, stock=kind == "download_only_stock")
     after = _server_stats(base_url)
     result["server_cpu_s"] = round(after["cpu_s"] - before["cpu_s"], 2)
     result["server_renders"] = int(after.get("misses", 0) - before.get("misses", 0))
@@ -265,18 +286,19 @@ def run(shared_data_dir: Path | None = None, n_posts: int = N_POSTS) -> dict[str
         if not line.startswith("READY "):
             raise RuntimeError(f"snapshot server did not start (said {line!r})")
         _, base_url, public_posts = line.split()
-        runs: dict[str, list[dict[str, Any]]] = {"blogscope": [], "download_only": []}
+        kinds = ("blogscope", "download_only", "download_only_stock")
+        runs: dict[str, list[dict[str, Any]]] = {kind: [] for kind in kinds}
         with tempfile.TemporaryDirectory(prefix="bench-crawl-") as tmp:
             work = Path(tmp)
             warm = _timed("blogscope", base_url, work / "warmup")  # renders every page once, untimed
             print(f"   site: {public_posts} posts on {base_url} ({warm['server_renders']} pages rendered in warm-up)")
             for i in range(REPEATS):
-                order = ("blogscope", "download_only") if i % 2 == 0 else ("download_only", "blogscope")
-                for kind in order:
+                for kind in kinds[i % 3:] + kinds[:i % 3]:  # rotate the order: no kind always runs first
                     result = _timed(kind, base_url, work / f"{kind}-{i}")
                     runs[kind].append(result)
-                    print(f"   {kind:<13} run {i + 1}: {result['pages']} pages in {result['elapsed_s']:.2f} s = "
-                          f"{result['pages_per_s']:.0f} pages/s (process {result['wall_s']:.1f} s, "
+                    print(f"   {kind:<19} run {i + 1}: {result['pages']} pages in {result['elapsed_s']:.2f} s = "
+                          f"{result['pages_per_s']:.0f} pages/s; CPU {result['cpu_s']:.2f} s = "
+                          f"{result['pages_per_cpu_s']:.0f} pages/CPU-s (process {result['wall_s']:.1f} s, "
                           f"server CPU {result['server_cpu_s']:.1f} s, renders {result['server_renders']})",
                           flush=True)
     finally:
@@ -284,6 +306,8 @@ def run(shared_data_dir: Path | None = None, n_posts: int = N_POSTS) -> dict[str
         server.wait(timeout=10)
     best = {kind: max(results, key=lambda r: r["pages_per_s"]) for kind, results in runs.items()}
     ratio = best["blogscope"]["pages_per_s"] / best["download_only"]["pages_per_s"]
+    best_cpu = {kind: max(r["pages_per_cpu_s"] for r in results) for kind, results in runs.items()}
+    cpu_ratio = best_cpu["blogscope"] / best_cpu["download_only"]
     ours = best["blogscope"]
     out = {
         "n_posts": int(public_posts), "concurrency_per_site": CONCURRENCY, "repeats": REPEATS,
@@ -292,19 +316,28 @@ def run(shared_data_dir: Path | None = None, n_posts: int = N_POSTS) -> dict[str
         "requests_per_post": ours["requests_per_post"],
         "blogscope_pages_per_s": ours["pages_per_s"], "download_only_pages_per_s": best["download_only"]["pages_per_s"],
         "ratio": round(ratio, 3), "target_ratio": TARGET_RATIO, "meets_target": ratio >= TARGET_RATIO,
+        "blogscope_pages_per_cpu_s": best_cpu["blogscope"], "download_only_pages_per_cpu_s": best_cpu["download_only"],
+        "cpu_ratio": round(cpu_ratio, 3),
+        "download_only_stock_scrapy_pages_per_s": best["download_only_stock"]["pages_per_s"],
+        "ratio_vs_stock_scrapy": round(ours["pages_per_s"] / best["download_only_stock"]["pages_per_s"], 3),
         "accounting": ours["accounting"], "runs": runs,
     }
     print(f"   requests per post: {ours['requests_per_post']} ({ours['requests']} requests, {ours['posts']} posts, "
           f"{ours['comments']} comments)")
     print(f"   blogscope {ours['pages_per_s']:.0f} pages/s vs download-only {out['download_only_pages_per_s']:.0f} "
           f"pages/s = {ratio:.2f}x (target >= {TARGET_RATIO}x: {'ok' if out['meets_target'] else 'MISSED'})")
+    print(f"   per CPU second (less sensitive to other load on the machine): blogscope {best_cpu['blogscope']:.0f} vs "
+          f"download-only {best_cpu['download_only']:.0f} pages/CPU-s = {cpu_ratio:.2f}x")
+    stock = out["download_only_stock_scrapy_pages_per_s"]
+    print(f"   (the same download-only spider on Scrapy's stock settings: {stock:.0f} pages/s; "
+          f"blogscope = {out['ratio_vs_stock_scrapy']:.2f}x of it)")
     return out
 
 
 if __name__ == "__main__":
     if len(sys.argv) >= 3 and sys.argv[1] == "serve":
         serve_snapshot(int(sys.argv[2]))
-    elif len(sys.argv) >= 4 and sys.argv[1] == "download-only":
-        run_download_only(sys.argv[2], Path(sys.argv[3]))
+    elif len(sys.argv) >= 4 and sys.argv[1] in ("download-only", "download-only-stock"):
+        run_download_only(sys.argv[2], Path(sys.argv[3]), stock=sys.argv[1].endswith("stock"))
     else:
         print(json.dumps(run(None, int(sys.argv[1]) if len(sys.argv) > 1 else N_POSTS), indent=2))

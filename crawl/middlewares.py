@@ -66,6 +66,13 @@ class GuardMiddleware:
         return cls(crawler)
 
     def process_request(self, request: Request) -> None:
+        try:
+            self._check(request)
+        except Refused as refused:
+            self.ctx.stats.refuse(context.site_for(request.meta), refused.reason)
+            raise
+
+    def _check(self, request: Request) -> None:
         meta = request.meta
         site = meta.get("site")
         scheme = urlsplit(request.url).scheme.lower()
@@ -116,12 +123,14 @@ class RobotsMiddleware:
         if request.meta.get("robots_request"):
             return
         rules = await self._rules(request)
+        refused = None
         if rules == "unavailable":
-            raise Refused("robots_unavailable", "robots.txt answered with a server error or not at all")
-        if rules == "allow" or rules is None:
-            return
-        if not rules.can_fetch(request.url, self.user_agent):
-            raise Refused("robots", "forbidden by robots.txt")
+            refused = Refused("robots_unavailable", "robots.txt answered with a server error or not at all")
+        elif rules not in ("allow", None) and not rules.can_fetch(request.url, self.user_agent):
+            refused = Refused("robots", "forbidden by robots.txt")
+        if refused is not None:
+            self.ctx.stats.refuse(context.site_for(request.meta), refused.reason)
+            raise refused
 
     async def _rules(self, request: Request) -> Any:
         from twisted.internet.defer import Deferred
@@ -198,6 +207,9 @@ class RobotsMiddleware:
         log.info("Crawl-delay %.2fs for %s", delay, slot_key)
 
 
+SEND_KEY = "blogscope_send"
+
+
 class ArchiveMiddleware:
     def __init__(self, crawler: Any):
         self.ctx = context.current()
@@ -209,14 +221,24 @@ class ArchiveMiddleware:
 
     def process_request(self, request: Request) -> None:
         meta = request.meta
-        self.ctx.stats.request(context.site_for(meta), meta.get("kind", "other"))
+        # The send number pairs this send with its answer or failure (run accounting). Retries
+        # and redirects copy meta; they get their own number here when they are sent.
+        meta[SEND_KEY] = self.ctx.stats.request(context.site_for(meta), meta.get("kind", "other"))
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        """A sent request failed without an HTTP answer (called first: highest number)."""
+        if self.ctx.stats.answered(request.meta.pop(SEND_KEY, None)):
+            from crawl.spider import _failure_reason
+
+            self.ctx.stats.failure(context.site_for(request.meta), _failure_reason(exception)[0])
 
     def process_response(self, request: Request, response: Response) -> Response:
         meta = request.meta
         fetched = datetime.now(timezone.utc)
         meta["fetched_at"] = fetched.isoformat()
         site = context.site_for(meta)
-        self.ctx.stats.response(site, response.status, len(response.body))
+        if self.ctx.stats.answered(meta.pop(SEND_KEY, None)):
+            self.ctx.stats.response(site, response.status, len(response.body))
         extra = {
             HEADER_KIND: meta.get("kind", "other"),
             HEADER_SITE: site,

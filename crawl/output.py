@@ -60,8 +60,28 @@ class RawWriter:
         os.close(self.fd)
 
 
+# Where a post page request can end (see CrawlStats.post_page): exactly one outcome each.
+POST_PAGE_EMITTED = "emitted"
+POST_PAGE_REJECTED = "rejected"
+POST_PAGE_SKIPPED = "skipped"
+
+
 class CrawlStats:
-    """Counts per site for ``stats.json`` and the progress lines on stderr."""
+    """Counts per site for ``stats.json`` and the progress lines on stderr.
+
+    Besides plain counters it keeps the run's *accounting*: two identities that every crawl, also
+    an interrupted one, must satisfy per site (``stats.json`` ``sites.<id>.accounting``):
+
+    - ``requests == responses + failures``: every request that left the crawler (counted at the
+      archive middleware, closest to the network) got exactly one HTTP answer (any status, 3xx
+      and 304 included) or one failure (timeout, refused or lost connection, address refused at
+      name resolution, body over the size limit, still unanswered when the crawl stopped).
+      Requests stopped *before* sending (guard, robots.txt) are not requests; they are counted
+      apart as ``refused_before_sending``.
+    - ``post_pages_fetched == posts_emitted + post_pages_rejected + post_pages_skipped``: every
+      post page the spider asked for ends in one named bucket, skips with their reason
+      (``not_modified``, ``unchanged``, ``protected``, ``not_a_post``, ``interrupted``).
+    """
 
     def __init__(self) -> None:
         self.started = time.monotonic()
@@ -71,14 +91,74 @@ class CrawlStats:
         self.rejected: dict[str, Counter[str]] = defaultdict(Counter)
         self.kinds: dict[str, Counter[str]] = defaultdict(Counter)
         self.bytes: Counter[str] = Counter()
+        self.failures: dict[str, Counter[str]] = defaultdict(Counter)
+        self.refused: dict[str, Counter[str]] = defaultdict(Counter)
+        self.post_pages_asked: Counter[str] = Counter()
+        self.post_pages: dict[str, Counter[tuple[str, str]]] = defaultdict(Counter)  # (bucket, reason)
+        self._in_flight: dict[int, str] = {}  # send number -> site
+        self._sends = 0
 
-    def request(self, site: str, kind: str) -> None:
+    def request(self, site: str, kind: str) -> int:
+        """A request leaves the crawler; returns its send number for :meth:`answered`."""
         self.requests[site] += 1
         self.kinds[site][kind] += 1
+        self._sends += 1
+        self._in_flight[self._sends] = site
+        return self._sends
+
+    def answered(self, send: int | None) -> bool:
+        """Close send ``send``; False when it was already answered (a copied request's number)."""
+        return send is not None and self._in_flight.pop(send, None) is not None
 
     def response(self, site: str, status: int, size: int) -> None:
         self.responses[site][str(status)] += 1
         self.bytes[site] += size
+
+    def failure(self, site: str, reason: str) -> None:
+        """A sent request that got no HTTP answer."""
+        self.failures[site][reason] += 1
+
+    def refuse(self, site: str, reason: str) -> None:
+        """A request stopped before it was sent (guard, robots.txt)."""
+        self.refused[site][reason] += 1
+
+    def post_page_asked(self, site: str) -> None:
+        self.post_pages_asked[site] += 1
+
+    def post_page(self, site: str, bucket: str, reason: str = "") -> None:
+        """Where one post page request ended: emitted, rejected (reason) or skipped (reason)."""
+        self.post_pages[site][(bucket, reason)] += 1
+
+    def close_in_flight(self) -> None:
+        """At the end of the run: sends still unanswered (the crawl was stopped) are failures."""
+        for site in self._in_flight.values():
+            self.failures[site]["unanswered_at_close"] += 1
+        self._in_flight.clear()
+
+    def accounting(self, site: str) -> dict[str, Any]:
+        responses = sum(self.responses[site].values())
+        failures = sum(self.failures[site].values())
+        pages = self.post_pages[site]
+        rejected = {r: n for (b, r), n in sorted(pages.items()) if b == POST_PAGE_REJECTED}
+        skipped = {r: n for (b, r), n in sorted(pages.items()) if b == POST_PAGE_SKIPPED}
+        emitted = sum(n for (b, _r), n in pages.items() if b == POST_PAGE_EMITTED)
+        asked = self.post_pages_asked[site]
+        return {
+            "requests": self.requests[site],
+            "responses": responses,
+            "failures": failures,
+            "failures_by_reason": dict(sorted(self.failures[site].items())),
+            "requests_add_up": self.requests[site] == responses + failures,
+            "refused_before_sending": sum(self.refused[site].values()),
+            "refused_by_reason": dict(sorted(self.refused[site].items())),
+            "post_pages_fetched": asked,
+            "posts_emitted": emitted,
+            "post_pages_rejected": sum(rejected.values()),
+            "post_pages_rejected_by_reason": rejected,
+            "post_pages_skipped": sum(skipped.values()),
+            "post_pages_skipped_by_reason": skipped,
+            "post_pages_add_up": asked == emitted + sum(rejected.values()) + sum(skipped.values()),
+        }
 
     def item(self, site: str, kind: str) -> None:
         self.items[site][kind] += 1
@@ -88,7 +168,8 @@ class CrawlStats:
 
     def as_dict(self, extra: dict[str, Any] | None = None) -> dict[str, Any]:
         duration = time.monotonic() - self.started
-        sites = sorted(set(self.requests) | set(self.items) | set(self.rejected))
+        sites = sorted(set(self.requests) | set(self.items) | set(self.rejected) | set(self.refused)
+                       | set(self.post_pages_asked))
         per_site = {}
         for s in sites:
             responses = sum(self.responses[s].values())
@@ -103,6 +184,7 @@ class CrawlStats:
                 "rejected_by_reason": dict(sorted(self.rejected[s].items())),
                 "requests_per_post": round(self.requests[s] / posts, 3) if posts else None,
                 "responses": responses,
+                "accounting": self.accounting(s),
             }
         total_requests = sum(self.requests.values())
         by_status: Counter[str] = Counter()
@@ -119,6 +201,8 @@ class CrawlStats:
             "posts": sum(c["post"] for c in self.items.values()),
             "comments": sum(c["comment"] for c in self.items.values()),
             "rejected_by_reason": dict(sorted(rejected.items())),
+            "accounting_adds_up": all(a["accounting"]["requests_add_up"] and a["accounting"]["post_pages_add_up"]
+                                      for a in per_site.values()),
             "sites": per_site,
         }
         out.update(extra or {})

@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Iterator
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sites (
@@ -115,6 +116,17 @@ class CrawlState:
 
     def close(self) -> None:
         self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Several writes in one commit (one listing page's posts): all or none survive a kill."""
+        self.db.execute("BEGIN")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
 
     # -- sites -----------------------------------------------------------------------------
     def site_info(self, site_id: str) -> dict[str, Any]:
@@ -209,14 +221,26 @@ class CrawlState:
                               (post_url, key)).fetchone()
         return row[0] if row else None
 
+    def comment_hashes(self, post_url: str) -> dict[str, str]:
+        """Key -> content hash of every comment of a post already written (one query per post)."""
+        return dict(self.db.execute("SELECT comment_key, content_hash FROM comments WHERE post_url=?", (post_url,)))
+
     def comment_keys(self, post_url: str) -> set[str]:
         return {r[0] for r in self.db.execute("SELECT comment_key FROM comments WHERE post_url=?", (post_url,))}
 
     def record_comment(self, post_url: str, key: str, content_hash: str) -> None:
-        self.db.execute(
-            "INSERT INTO comments(post_url, comment_key, content_hash) VALUES(?,?,?) "
-            "ON CONFLICT(post_url, comment_key) DO UPDATE SET content_hash=excluded.content_hash",
-            (post_url, key, content_hash))
+        self.record_comments(post_url, [(key, content_hash)])
+
+    def record_comments(self, post_url: str, items: Iterable[tuple[str, str]]) -> None:
+        """Note comments (key, content hash) as written, in one commit."""
+        rows = [(post_url, key, content_hash) for key, content_hash in items]
+        if not rows:
+            return
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.executemany(
+                "INSERT INTO comments(post_url, comment_key, content_hash) VALUES(?,?,?) "
+                "ON CONFLICT(post_url, comment_key) DO UPDATE SET content_hash=excluded.content_hash", rows)
 
 
 def _post(row: tuple) -> PostState:
