@@ -146,16 +146,20 @@ class CrawlState:
                               (url,)).fetchone()
         return Validators(*row) if row else None
 
+    def _upsert_validators(self, items: dict[str, Validators], now: str) -> None:
+        """Inside the caller's transaction: one statement for every URL's validators."""
+        self.db.executemany(
+                "INSERT INTO validators(url, etag, last_modified, content_hash, updated_at) VALUES(?,?,?,?,?) "
+                "ON CONFLICT(url) DO UPDATE SET etag=excluded.etag, last_modified=excluded.last_modified, "
+                "content_hash=excluded.content_hash, updated_at=excluded.updated_at",
+            [(u, v.etag, v.last_modified, v.content_hash, now) for u, v in items.items()])
+
     def save_validators(self, items: dict[str, Validators], now: str) -> None:
         if not items:
             return
         with self.db:
             self.db.execute("BEGIN")
-            self.db.executemany(
-                "INSERT INTO validators(url, etag, last_modified, content_hash, updated_at) VALUES(?,?,?,?,?) "
-                "ON CONFLICT(url) DO UPDATE SET etag=excluded.etag, last_modified=excluded.last_modified, "
-                "content_hash=excluded.content_hash, updated_at=excluded.updated_at",
-                [(u, v.etag, v.last_modified, v.content_hash, now) for u, v in items.items()])
+            self._upsert_validators(items, now)
 
     # -- robots ----------------------------------------------------------------------------
     def robots(self, netloc: str) -> tuple[int, bytes, Validators] | None:
@@ -206,11 +210,7 @@ class CrawlState:
         """The post's page and every comment page are processed and their records written."""
         with self.db:
             self.db.execute("BEGIN")
-            self.db.executemany(
-                "INSERT INTO validators(url, etag, last_modified, content_hash, updated_at) VALUES(?,?,?,?,?) "
-                "ON CONFLICT(url) DO UPDATE SET etag=excluded.etag, last_modified=excluded.last_modified, "
-                "content_hash=excluded.content_hash, updated_at=excluded.updated_at",
-                [(u, v.etag, v.last_modified, v.content_hash, now) for u, v in validators.items()])
+            self._upsert_validators(validators, now)
             self.db.execute(
                 "UPDATE posts SET complete=1, last_visit=?, modified_at=COALESCE(?, modified_at), "
                 "lastmod=COALESCE(?, lastmod) WHERE url=?", (now, modified_at, lastmod, url))
