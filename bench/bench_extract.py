@@ -15,6 +15,7 @@ import glob
 import gzip
 import json
 import os
+import resource
 import sys
 import time
 from multiprocessing import Pool
@@ -36,23 +37,29 @@ def _bare_one(path: str) -> int:
     return len(trafilatura.extract(html, include_comments=False) or "")
 
 
-def _run_bare(pages: list[str]) -> float:
-    start = time.perf_counter()
+def _cpu_seconds() -> float:
+    """CPU time of this process and its finished children (the workers, once joined)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _run_bare(pages: list[str]) -> tuple[float, float]:
+    cpu, start = _cpu_seconds(), time.perf_counter()
     with Pool(WORKERS) as pool:
         sum(pool.map(_bare_one, pages, chunksize=4))
-    return time.perf_counter() - start
+    return time.perf_counter() - start, _cpu_seconds() - cpu
 
 
-def _run_ours(pages: list[str]) -> tuple[float, dict[str, int]]:
+def _run_ours(pages: list[str]) -> tuple[float, float, dict[str, int]]:
     from pipeline.extract import extract_paths
 
     statuses: dict[str, int] = {}
-    start = time.perf_counter()
+    cpu, start = _cpu_seconds(), time.perf_counter()
     with open(os.devnull, "w", encoding="utf-8") as sink:
         for record in extract_paths(pages, workers=WORKERS, timeout=60):
             statuses[record["status"]] = statuses.get(record["status"], 0) + 1
             sink.write(json.dumps(record, ensure_ascii=False) + "\n")
-    return time.perf_counter() - start, statuses
+    return time.perf_counter() - start, _cpu_seconds() - cpu, statuses
 
 
 def pages_of(shared_data_dir: str | Path, limit: int = PAGES) -> list[str]:
@@ -70,12 +77,15 @@ def run(shared_data_dir: str | Path, rounds: int = ROUNDS, limit: int = PAGES) -
     import pipeline.extract  # noqa: F401
 
     pages = pages_of(shared_data_dir, limit)
-    ours_times, bare_times = [], []
+    ours_times, bare_times, ours_cpu, bare_cpu = [], [], [], []
     statuses: dict[str, int] = {}
     for _ in range(rounds):
-        bare_times.append(_run_bare(pages))
-        elapsed, statuses = _run_ours(pages)
+        elapsed, cpu = _run_bare(pages)
+        bare_times.append(elapsed)
+        bare_cpu.append(cpu)
+        elapsed, cpu, statuses = _run_ours(pages)
         ours_times.append(elapsed)
+        ours_cpu.append(cpu)
     best_ours, best_bare = min(ours_times), min(bare_times)
     return {
         "pages": len(pages),
@@ -86,6 +96,10 @@ def run(shared_data_dir: str | Path, rounds: int = ROUNDS, limit: int = PAGES) -
         "bar": BAR,
         "ours_all_s": [round(t, 3) for t in ours_times],
         "trafilatura_all_s": [round(t, 3) for t in bare_times],
+        # CPU seconds (workers + parent) do not depend on what else the machine runs.
+        "ours_cpu_s": round(min(ours_cpu), 3),
+        "trafilatura_cpu_s": round(min(bare_cpu), 3),
+        "cpu_ratio": round(min(bare_cpu) / min(ours_cpu), 3),
         "statuses": statuses,
     }
 
@@ -100,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
           f"({result['pages'] / result['ours_s']:.0f} pages/s, {WORKERS} workers; rounds {result['ours_all_s']})")
     print(f"  bare trafilatura.extract: {result['trafilatura_s']:.2f} s "
           f"({result['pages'] / result['trafilatura_s']:.0f} pages/s, Pool({WORKERS}); rounds {result['trafilatura_all_s']})")
+    print(f"  CPU seconds (load-independent): ours {result['ours_cpu_s']:.2f}, trafilatura "
+          f"{result['trafilatura_cpu_s']:.2f}, ratio {result['cpu_ratio']:.3f}")
     print(f"  statuses: {result['statuses']}")
     return 0 if result["ratio"] >= BAR else 1
 

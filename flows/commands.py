@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import shutil
 import sys
 import time
@@ -227,6 +228,8 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_extract(args: argparse.Namespace) -> int:
     from pipeline.extract import extract_paths
 
+    # trafilatura logs every discarded block as a warning; the record's status says what matters.
+    logging.getLogger("trafilatura").setLevel(logging.ERROR)
     n_bad = 0
     out = sys.stdout
     for record in extract_paths(args.inputs, workers=args.workers, timeout=args.timeout):

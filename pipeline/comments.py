@@ -63,8 +63,8 @@ _COMMENT_PREFIX = re.compile(r"^(?:comment|cmt|kommentar|comentario|commentaire|
 _BODY_WORDS = frozenset("content text body entry message txt ctext cbody".split())
 # Metadata words that win over body words (``comment-author-text`` is an author, not a body).
 _STRONG_META_WORDS = frozenset(
-    """author avatar gravatar date time timestamp reply vote votes rating score share edit report like likes
-    permalink count number num says""".split()
+    """author avatar gravatar date time datetime timestamp reply vote votes rating score share edit report like
+    likes permalink count number num says""".split()
 )
 # Words that mark metadata and widgets inside a comment (kept out of its text).
 _META_WORDS = frozenset(
@@ -154,7 +154,7 @@ def _is_item(el: Any) -> bool:
     if "comments" in classes and _repeated(el):
         return True  # <div class="COMMENTS"> once per comment (old Movable Type templates)
     itemtype = el.get("itemtype") or ""
-    return "schema.org/Comment" in itemtype or "schema.org/comment" in itemtype
+    return "schema.org/Comment" in itemtype or "schema.org/comment" in itemtype or el.get("itemprop") == "comment"
 
 
 def _is_anchor_marker(el: Any) -> str | None:
@@ -321,9 +321,8 @@ def _find_items(tree: Any, candidates: list[Any]) -> _Found:
         if outer is None or _path_has_reply_container(item.root, outer.root):
             continue
         same_id = item.native_id is not None and item.native_id == outer.native_id
-        if same_id or not _own_text_length(outer.root, roots - {outer.root}) or not _own_text_length(
-            item.root, roots - {item.root}
-        ):
+        # (element_text never skips its top element, so ``roots`` can be passed whole.)
+        if same_id or not _own_text_length(outer.root, roots) or not _own_text_length(item.root, roots):
             merged.add(id(item))
             outer.members.append(item.root)
             outer.native_id = outer.native_id or item.native_id
@@ -519,10 +518,13 @@ def _author_from_byline(meta_text: str) -> str | None:
     return None
 
 
-def _author_of(elements: list[Any], body_nodes: set[Any], meta_text: str) -> tuple[str | None, Any]:
+def _byline_elements(elements: list[Any], body_nodes: set[Any]) -> list[Any]:
+    """Elements outside the body, plus metadata inside it (a "Name — date" line atop the text)."""
+    return [el for el in elements if el not in body_nodes or _is_meta(_words(el)) or _in_meta(el, body_nodes)]
+
+
+def _author_of(outside: list[Any], meta_text: str) -> tuple[str | None, Any]:
     """(author name, element it came from): schema.org, class words, author links, ``<cite>``, bylines."""
-    # Metadata inside the body (a "Name — date" line atop the text) counts as outside it.
-    outside = [el for el in elements if el not in body_nodes or _is_meta(_words(el)) or _in_meta(el, body_nodes)]
     for el in outside:
         if el.get("itemprop") == "author" or "p-author" in (el.get("class") or ""):
             names = el.xpath(".//*[@itemprop='name' or contains(@class,'p-name')]")
@@ -561,9 +563,8 @@ def _in_meta(el: Any, body_nodes: set[Any]) -> bool:
     return False
 
 
-def _date_of(elements: list[Any], body_nodes: set[Any], meta_text: str) -> str | None:
+def _date_of(outside: list[Any], meta_text: str) -> str | None:
     """ISO time from ``datetime``/schema.org attributes, date-classed elements, then the byline."""
-    outside = [el for el in elements if el not in body_nodes]
     for el in outside:
         value = el.get("datetime") or (el.get("content") if (el.get("itemprop") or "").startswith("date") else None)
         parsed = parse_date(value) if value else None
@@ -589,6 +590,7 @@ def _clean_text(text: str) -> str:
 
 def _fields(item: _Item, owner: dict[Any, _Item]) -> tuple[str | None, str | None, str]:
     """(author, published_at, text) of one item; ``owner`` maps elements to the item they belong to."""
+    region = item.region
 
     def foreign(node: Any) -> bool:
         other = owner.get(node)
@@ -616,11 +618,13 @@ def _fields(item: _Item, owner: dict[Any, _Item]) -> tuple[str | None, str | Non
             meta_text = "\n".join([meta_text] + [element_text([el]) for el in _outermost(inner_meta)])
     else:
         meta_text = "\n".join(element_text([el]) for el in _outermost(el for el in elements if is_meta(el)))
-    author, author_el = _author_of(elements, body_nodes, meta_text)
-    published = _date_of(elements, body_nodes, meta_text)
+    outside = _byline_elements(elements, body_nodes)
+    author, author_el = _author_of(outside, meta_text)
+    published = _date_of(outside, meta_text)
 
     def skip(node: Any) -> bool:
-        return foreign(node) or node is author_el or is_meta(node) or (node.tag == "cite" and node not in body_nodes)
+        return (foreign(node) or node is author_el or is_meta(node) or _hidden(node)
+                or (node.tag == "cite" and node not in body_nodes))
 
     if bodies:
         text = element_text(bodies, skip)
@@ -628,9 +632,19 @@ def _fields(item: _Item, owner: dict[Any, _Item]) -> tuple[str | None, str | Non
         if title:
             text = f"{title}\n\n{text}"
     else:
-        text = element_text(item.region, skip, with_tails=item.loose)
+        # Loose siblings: a "Posted by" paragraph is itself one of the region's top elements.
+        tops = [el for el in region if el is item.root or not skip(el)] if item.loose else region
+        text = element_text(tops, skip, with_tails=item.loose)
         text = _LEADING_SAYS.sub("", text)
     return author, published, _clean_text(text)
+
+
+def _hidden(node: Any) -> bool:
+    """Markup the reader does not see (``display:none``, ``hidden``): "down-ranked" notices, forms."""
+    if node.get("hidden") is not None or "hidden" in _words(node):
+        return True
+    style = node.get("style")
+    return bool(style) and "display:none" in style.replace(" ", "").lower()
 
 
 _LEADING_SAYS = re.compile(r"^\s*(?:says|said\.*|wrote)\s*:?\s*", re.IGNORECASE)

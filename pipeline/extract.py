@@ -31,6 +31,7 @@ import json
 import logging
 import os
 import re
+import threading
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -97,7 +98,8 @@ def _failed(url: str | None, status: str, reason: str) -> PageResult:
                                 status=status, reason=reason))
 
 
-def _extract(html: bytes | str, url: str | None, *, max_bytes: int, with_comments: bool) -> PageResult:
+def _extract(html: bytes | str, url: str | None, *, max_bytes: int, with_comments: bool,
+             detect_language: bool = True) -> PageResult:
     try:
         checked = _check_input(html, max_bytes)
         if isinstance(checked, PageResult):
@@ -110,7 +112,7 @@ def _extract(html: bytes | str, url: str | None, *, max_bytes: int, with_comment
         tree = parse_html(text)
         if tree is None:
             return _failed(url, "empty", "no HTML document could be parsed from the page")
-        return _extract_tree(tree, url, with_comments=with_comments)
+        return _extract_tree(tree, url, with_comments=with_comments, detect_language=detect_language)
     except RecursionError:
         return _failed(url, "error", "page nested too deeply to process")
     except MemoryError:
@@ -155,13 +157,13 @@ def _gunzip_bounded(data: bytes, max_bytes: int) -> bytes:
     return out
 
 
-def _extract_tree(tree: Any, url: str | None, *, with_comments: bool) -> PageResult:
+def _extract_tree(tree: Any, url: str | None, *, with_comments: bool, detect_language: bool = True) -> PageResult:
     import trafilatura
 
     from pipeline.comments import extract_comments
 
     scan = scan_page(tree)
-    comments = tuple(extract_comments(tree, url, scan=scan)) if with_comments else ()
+    comments = tuple(_clean_comment(c) for c in extract_comments(tree, url, scan=scan)) if with_comments else ()
     raw = _main_text(trafilatura, tree, url, fast=True)
     if len(raw) < FULL_CASCADE_BELOW_CHARS:
         # trafilatura's readability/justext comparison pays off when its own pass under-delivers;
@@ -169,25 +171,36 @@ def _extract_tree(tree: Any, url: str | None, *, with_comments: bool) -> PageRes
         raw = _main_text(trafilatura, tree, url, fast=False)
     text = "\n\n".join(line.strip() for line in clean_control_chars(raw).splitlines() if line.strip())
     meta = page_metadata(tree, url, scan)
-    language = _language(text, meta.get("html_lang"))
+    # Without detection (extract_paths detects in the parent), the <html lang> travels in the
+    # language field until the parent replaces it.
+    language = _language(text, meta.get("html_lang")) if detect_language else meta.get("html_lang")
     if text or comments:
         status, reason = "ok", ""
     else:
         status, reason = "empty", "no main text found in the page"
     extracted = Extracted(
         url=url or meta.get("url"),
-        title=meta.get("title"),
-        author=meta.get("author"),
+        title=_clean(meta.get("title")),
+        author=_clean(meta.get("author")),
         published_at=meta.get("date"),
         language=language,
         text=text,
-        sitename=meta.get("sitename"),
-        categories=tuple(meta.get("categories") or ()),
-        tags=tuple(meta.get("tags") or ()),
+        sitename=_clean(meta.get("sitename")),
+        categories=tuple(_clean(c) for c in meta.get("categories") or ()),
+        tags=tuple(_clean(t) for t in meta.get("tags") or ()),
         status=status,
         reason=reason,
     )
     return PageResult(extracted, comments)
+
+
+def _clean(value: str | None) -> str | None:
+    """Control characters out of short fields (the parser keeps C1 controls, the report must not)."""
+    return clean_control_chars(value) if value else value
+
+
+def _clean_comment(comment: ExtractedComment) -> ExtractedComment:
+    return dataclasses.replace(comment, author=_clean(comment.author), text=clean_control_chars(comment.text))
 
 
 def _main_text(trafilatura: Any, tree: Any, url: str | None, *, fast: bool) -> str:
@@ -252,7 +265,7 @@ _DATE_KEYS = ("article:published_time", "datepublished", "og:published_time", "p
 _SITE_KEYS = ("og:site_name", "application-name", "publisher")
 _SECTION_KEYS = ("article:section", "parsely-section")
 _TAG_KEYS = ("article:tag", "parsely-tags", "news_keywords")
-_TITLE_SEPARATORS = re.compile(r"\s+[|\u2013\u2014\u00bb\u00b7:-]\s+")
+_TITLE_SEPARATORS = re.compile(r"\s+[|\u2013\u2014\u00ab\u00bb\u00b7:-]\s+")
 _DATE_IN_URL = re.compile(r"/((?:19|20)\d{2})/(\d{1,2})/(\d{1,2})/")
 _ARTICLE_TYPES = {"Article", "BlogPosting", "NewsArticle", "Report", "ScholarlyArticle", "TechArticle",
                   "SocialMediaPosting", "DiscussionForumPosting", "LiveBlogPosting", "OpinionNewsArticle",
@@ -289,7 +302,9 @@ def page_metadata(tree: Any, url: str | None = None, scan: PageScan | None = Non
     title_tag = scan.title
     page_title = normalize_space(title_tag.text_content()) if title_tag is not None else ""
     if not title and page_title:
-        title = _strip_site_from_title(page_title)
+        h1 = normalize_space(scan.first_h1.text_content()) if scan.first_h1 is not None else ""
+        # An <h1> that opens the <title> is the post's title; a site-name <h1> usually closes it.
+        title = h1 if h1 and page_title.startswith(h1) else _strip_site_from_title(page_title)
     if not title:
         h1 = scan.first_h1
         title = normalize_space(h1.text_content()) if h1 is not None else None
@@ -343,11 +358,16 @@ def _author_from_meta(metas: dict[str, str]) -> str | None:
 
 
 def _strip_site_from_title(title: str) -> str:
-    """"Post title | Site name" -> "Post title" (the longest part, as sites put their name last or first)."""
-    parts = _TITLE_SEPARATORS.split(title)
-    if len(parts) < 2:
+    """"Post title | Site name" -> "Post title": drop a short last (or first) part after a separator."""
+    separators = list(_TITLE_SEPARATORS.finditer(title))
+    if not separators:
         return title
-    return max(parts, key=len)
+    last, first = separators[-1], separators[0]
+    if len(title) - last.end() <= 40:
+        return title[: last.start()].strip()
+    if first.start() <= 40:
+        return title[first.end():].strip()
+    return title
 
 
 def _unique(values: Iterable[str]) -> list[str]:
@@ -530,8 +550,12 @@ def _fetch(url: str, max_bytes: int) -> bytes:
     return data
 
 
-def extract_source(source: str, max_bytes: int = DEFAULT_MAX_BYTES) -> dict[str, Any]:
-    """One JSON-ready record for a path or URL: the page's fields, its comments, status and reason."""
+def extract_source(source: str, max_bytes: int = DEFAULT_MAX_BYTES, *, detect_language: bool = True) -> dict[str, Any]:
+    """One JSON-ready record for a path or URL: the page's fields, its comments, status and reason.
+
+    ``detect_language=False`` leaves the page's declared ``<html lang>`` in ``language`` (for a
+    caller that runs the detector itself, as ``extract_paths`` does).
+    """
     is_url = source.startswith(("http://", "https://"))
     try:
         data = read_source(source, max_bytes)
@@ -541,7 +565,8 @@ def extract_source(source: str, max_bytes: int = DEFAULT_MAX_BYTES) -> dict[str,
         hint = "check the URL and that the server is up" if is_url else "check the path"
         result = _failed(source if is_url else None, "error", f"cannot read {source}: {exc} ({hint})")
     else:
-        result = extract_page_and_comments(data, source if is_url else None, max_bytes=max_bytes)
+        result = _extract(data, source if is_url else None, max_bytes=max_bytes, with_comments=True,
+                          detect_language=detect_language)
     return page_record(result, path=None if is_url else source)
 
 
@@ -574,22 +599,46 @@ def extract_paths(
     """
     from pipeline.workers import run_each
 
-    # Load the heavy modules (and the language model) before the workers fork, so each starts warm.
+    # Import the heavy modules before the workers fork, so each starts warm.
     import trafilatura  # noqa: F401
 
     import pipeline.comments  # noqa: F401
 
-    _language("Warm-up text so the language model is loaded once, before the workers fork.", None)
-
+    # Language is detected here, in the parent. The detector's model takes ~0.5 s to load: a thread
+    # loads it while the workers already extract and this loop keeps feeding them; records wait
+    # (in order) until it is ready. Loading it before forking, or in every worker, costs more.
     sources = (os.fspath(p) for p in paths_or_urls)
-    work = functools.partial(extract_source, max_bytes=max_bytes)
-    for outcome in run_each(work, sources, workers=workers, timeout=timeout):
-        if outcome.status == "ok":
-            yield outcome.value
-        elif outcome.status == "timeout":
-            yield timeout_record(outcome.item, timeout)
-        else:
-            is_url = outcome.item.startswith(("http://", "https://"))
-            failed = _failed(outcome.item if is_url else None, outcome.status,
-                             outcome.detail or "the worker failed on this page")
-            yield page_record(failed, path=None if is_url else outcome.item)
+    work = functools.partial(extract_source, max_bytes=max_bytes, detect_language=False)
+    loader = threading.Thread(target=_language, args=(_WARM_UP_TEXT, None), name="language-model", daemon=True)
+    waiting: list[dict[str, Any]] = []
+    for outcome in run_each(work, sources, workers=workers, timeout=timeout, queue_depth=8):
+        if loader.ident is None:
+            loader.start()  # the workers exist now (forked without this thread)
+        waiting.append(_outcome_record(outcome, timeout))
+        if not loader.is_alive():
+            yield from _with_language(waiting)
+            waiting = []
+    if loader.ident is not None:
+        loader.join()
+    yield from _with_language(waiting)
+
+
+_WARM_UP_TEXT = "A short English sentence that loads the language model before the first page needs it."
+
+
+def _outcome_record(outcome: Any, timeout: float) -> dict[str, Any]:
+    if outcome.status == "ok":
+        return outcome.value
+    if outcome.status == "timeout":
+        return timeout_record(outcome.item, timeout)
+    is_url = outcome.item.startswith(("http://", "https://"))
+    failed = _failed(outcome.item if is_url else None, outcome.status, outcome.detail or "the worker failed on this page")
+    return page_record(failed, path=None if is_url else outcome.item)
+
+
+def _with_language(records: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """Replace the declared ``<html lang>`` the workers left in ``language`` by the detected one."""
+    for record in records:
+        if record["status"] == "ok":
+            record["language"] = _language(record["text"], record["language"])
+        yield record

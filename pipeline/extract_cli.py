@@ -53,6 +53,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return 2
     from pipeline.extract import extract_paths
 
+    # trafilatura logs every page it finds no text in at WARNING; the record's status says it.
+    logging.getLogger("trafilatura").setLevel(logging.ERROR)
     stream = out or sys.stdout
     counts: dict[str, int] = {}
     for record in extract_paths(args.sources, workers=args.workers, timeout=args.timeout, max_bytes=args.max_bytes):

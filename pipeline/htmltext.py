@@ -324,7 +324,8 @@ CELL_TAGS = frozenset(("td", "th"))
 _PARA_BREAK = "\x1d"  # group separator: a block boundary while text is being collected
 _LINE_BREAK = "\x1e"  # record separator: a <br>
 _WS = re.compile(r"[ \t\r\n\f\v\u00a0\u200b\u2028\u2029]+")
-_BREAKS = re.compile(r"\s*([\x1d\x1e][\s\x1d\x1e]*)")
+# Not \s: Python counts \x1d and \x1e as whitespace.
+_BREAKS = re.compile("[ \t\r\n\f\v\u00a0\u200b]*([\x1d\x1e][ \t\r\n\f\v\u00a0\u200b\x1d\x1e]*)")
 
 
 def element_text(
@@ -384,7 +385,9 @@ def normalize_breaks(raw: str) -> str:
     """Collapse whitespace: runs with a block break become a blank line, ``<br>`` a newline."""
 
     def join(match: re.Match[str]) -> str:
-        return "\n\n" if _PARA_BREAK in match.group(1) else "\n"
+        breaks = match.group(1)
+        # A block boundary, or two <br> in a row, is a paragraph; one <br> is a line break.
+        return "\n\n" if _PARA_BREAK in breaks or breaks.count(_LINE_BREAK) > 1 else "\n"
 
     text = _BREAKS.sub(join, raw)
     lines = []
@@ -562,6 +565,11 @@ def scan_page(tree: Any) -> PageScan:
         ident = el.get("id")
         if ident and ("omment" in ident or "oment" in ident or ident[0] == "c"):
             candidates.append(el)
-        elif el.get("itemprop") == "author":
-            scan.bylines.append(el)
+            continue
+        itemprop = el.get("itemprop")
+        if itemprop:
+            if itemprop == "author":
+                scan.bylines.append(el)
+            elif "omment" in itemprop:
+                candidates.append(el)  # schema.org microdata: itemprop="comment" itemtype=".../Comment"
     return scan

@@ -294,6 +294,10 @@ def extract_posts(raw_posts: list[RawPost], settings: ProcessSettings, progress:
 
     import trafilatura  # noqa: F401  - imported before the workers fork, so each starts warm
 
+    from pipeline import language
+
+    language.detect("Warm the language model up once, before the workers fork.")
+
     docs = [(p.url, p.html or _wrap_fragment(p)) for p in raw_posts]
     work = functools.partial(_extract_one, max_bytes=settings.max_html_bytes)
     out: dict[str, Extracted] = {}

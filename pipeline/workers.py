@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import pickle
 import signal
 import time
 from collections import deque
@@ -245,8 +246,8 @@ def run_each(
                             if status == "timeout":
                                 timed_out = True
                                 break
-                    except (EOFError, OSError):
-                        pass  # the worker is gone; its sentinel tells the rest
+                    except (EOFError, OSError, pickle.UnpicklingError):
+                        pass  # the worker is gone (maybe mid-message); its sentinel tells the rest
                 if timed_out:
                     # The worker leaves after a timeout; a fresh one takes its queue.
                     _, leftover = pool.replace(worker)
