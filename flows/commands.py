@@ -295,9 +295,8 @@ def print_run_summary(settings: Settings, summary: dict[str, Any], seconds: floa
     from warehouse.query import query_file
 
     db = settings.published_db
-    counts = query_file(db, "summary_counts", {}).rows[0]
-    cols = query_file(db, "summary_counts", {}).columns
-    c = dict(zip(cols, counts))
+    result = query_file(db, "summary_counts", {})
+    c = dict(zip(result.columns, result.rows[0]))
     print()
     print(f"run {summary.get('run_id')} {summary.get('status', '')} in {seconds:.0f} s")
     print(f"  sites {c['sites']}, posts {c['posts']}, comments {c['comments']} "
