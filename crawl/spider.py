@@ -916,13 +916,13 @@ def _archive_links(html: str, url: str) -> tuple[list[str], str | None]:
     links = []
     for href in doc.xpath("//*[contains(@class,'entry-title') or contains(@class,'post-title')]//a/@href"
                           " | //article//a[@rel='bookmark']/@href | //h2/a/@href"):
-        absolute = urljoin(url, href.strip()).split("#", 1)[0]
-        if absolute not in links:
+        absolute = html_threads.absolute_link(url, href)  # None for hrefs urllib refuses
+        if absolute is not None and absolute not in links:
             links.append(absolute)
     nxt = (doc.xpath("//a[@rel='next']/@href") or doc.xpath("//link[@rel='next']/@href")
            or doc.xpath("//a[contains(concat(' ', normalize-space(@class), ' '), ' next ')]/@href")
            or doc.xpath("//a[contains(@class,'blog-pager-older-link')]/@href"))
-    return links, urljoin(url, nxt[0].strip()) if nxt else None
+    return links, html_threads.absolute_link(url, nxt[0]) if nxt else None
 
 
 def _with_page(url: str, page: int) -> str:

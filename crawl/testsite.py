@@ -228,7 +228,11 @@ def read_raw(path: Any) -> list[dict[str, Any]]:
     p = Path(path)
     if not p.exists():
         return out
-    for line in p.read_text(encoding="utf-8").splitlines():
+    # Split on "\n" only: records are written with ensure_ascii=False, so page text may hold
+    # U+2028, U+0085 or other characters that str.splitlines() also treats as line breaks.
+    for line in p.read_text(encoding="utf-8").split("\n"):
+        if not line.strip():
+            continue
         try:
             out.append(json.loads(line))
         except json.JSONDecodeError:

@@ -25,6 +25,15 @@ _CONTENT_XPATHS = (
 )
 
 
+# The post's name in microformats2 markup (``h-entry`` > ``p-name``); the names inside the
+# author's ``h-card`` and in comments (``h-cite``) are not the title. Generic blogs (static site
+# generators, IndieWeb themes) mark the title only this way, and ``<title>`` adds the site name.
+_HENTRY_NAME = ("//*[contains(concat(' ', normalize-space(@class), ' '), ' h-entry ')]"
+                "//*[contains(concat(' ', normalize-space(@class), ' '), ' p-name ')]"
+                "[not(ancestor-or-self::*[contains(concat(' ', normalize-space(@class), ' '), ' h-card ')"
+                " or contains(concat(' ', normalize-space(@class), ' '), ' h-cite ')])]")
+
+
 def _doc(html: str):  # noqa: ANN202
     from lxml import html as lxml_html
 
@@ -58,6 +67,7 @@ def page_metadata(html: str) -> dict[str, Any]:
 
     out["title"] = (first_text("//h1[contains(@class,'entry-title')] | //h3[contains(@class,'post-title')]"
                                " | //h1[contains(@class,'post-title')]")
+                    or first_text(_HENTRY_NAME) or first_text("//*[@itemprop='headline']")
                     or _meta_content(doc, "og:title") or first_text("//title"))
     out["author"] = first_text(
         "//*[contains(@class,'entry-meta') or contains(@class,'post-author') or contains(@class,'byline')]"
@@ -254,5 +264,13 @@ def _generic_comments(html: str, *, site_id: str, post_url: str, page_url: str, 
     return out
 
 
+# WordPress marks a password-protected post by classes on the post (``post-password-required``)
+# and on its password form (``post-password-form``). The same words appear in nearly every
+# WordPress theme's stylesheet, often inlined into public pages, so only a class attribute counts.
+_PASSWORD_CLASS = re.compile(r"""\bclass\s*=\s*(?:"[^"]*|'[^']*|)\bpost-password-(?:form|required)\b""", re.I)
+
+
 def _password_protected(html: str) -> bool:
-    return "post-password-form" in html or "post-password-required" in html
+    if "post-password-" not in html:  # the common case, without a regex pass over the page
+        return False
+    return _PASSWORD_CLASS.search(html) is not None

@@ -68,6 +68,21 @@ def _own(el, path: str, stop_class: str):  # noqa: ANN001, ANN202
     return None
 
 
+def absolute_link(base: str, href: str) -> str | None:
+    """``href`` made absolute against ``base`` without its fragment; ``None`` when it cannot be.
+
+    Real pages carry hrefs that ``urllib`` refuses (``http://[ccpa-preferences]`` raises
+    ``ValueError`` for a bracketed host that is no IPv6 address); one such link must not stop the
+    page's other links, or the crawl callback reading them.
+    """
+    try:
+        joined = urljoin(base, href.strip())
+        urlsplit(joined)
+    except ValueError:
+        return None
+    return joined.split("#", 1)[0]
+
+
 def _cls(name: str) -> str:
     return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
 
@@ -152,7 +167,9 @@ def wordpress_comment_pages(html: str, url: str) -> list[str]:
         href = a.get("href")
         if not href:
             continue
-        absolute = urljoin(url, href).split("#", 1)[0]
+        absolute = absolute_link(url, href)
+        if absolute is None:
+            continue
         parts = urlsplit(absolute)
         match = _WP_COMMENT_PAGE.search(parts.path)
         if match and parts.path.startswith(post_path.rstrip("/")) and not parts.query:
@@ -255,7 +272,9 @@ def blogger_comment_pages(html: str, url: str) -> list[str]:
         href = a.get("href")
         if not href:
             continue
-        absolute = urljoin(url, href).split("#", 1)[0]
+        absolute = absolute_link(url, href)
+        if absolute is None:
+            continue
         parts = urlsplit(absolute)
         values = parse_qs(parts.query).get("commentPage")
         if values and values[0].isdigit() and parts.path == path:
@@ -264,5 +283,5 @@ def blogger_comment_pages(html: str, url: str) -> list[str]:
     return [pages[n] for n in sorted(pages) if pages[n] != current]
 
 
-__all__ = ["ThreadComment", "parse_wordpress_comments", "wordpress_comment_pages",
+__all__ = ["ThreadComment", "absolute_link", "parse_wordpress_comments", "wordpress_comment_pages",
            "parse_blogger_comments", "blogger_comment_pages"]
