@@ -32,7 +32,11 @@ def trap_reason(url: str, *, max_archive_page: int = 500) -> str | None:
     """Why ``url`` is a trap or variant not worth fetching, or ``None`` when it is fine."""
     if len(url) > MAX_URL_LENGTH:
         return "url_too_long"
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a malformed host or port
+    except ValueError:
+        return "malformed_url"
     if parts.scheme.lower() not in ("http", "https"):
         return f"scheme_{parts.scheme.lower() or 'none'}"
     params = parse_qsl(parts.query, keep_blank_values=True)
@@ -55,7 +59,10 @@ def trap_reason(url: str, *, max_archive_page: int = 500) -> str | None:
 
 def same_site(url: str, netloc: str) -> bool:
     """On the site's own host and port (``www.`` prefix ignored, http/https both accepted)."""
-    host = urlsplit(url).netloc.lower()
+    try:
+        host = urlsplit(url).netloc.lower()
+    except ValueError:
+        return False
     a = host[4:] if host.startswith("www.") else host
     b = netloc.lower()
     b = b[4:] if b.startswith("www.") else b

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 _ID_LEN = 16
 
@@ -55,6 +55,21 @@ def canonical_url(url: str) -> str:
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _DROP_PARAMS.match(k)]
     query.sort()
     return urlunsplit((scheme, netloc, path, urlencode(query), ""))
+
+
+def join_url(base: str | None, href: str) -> str | None:
+    """``href`` made absolute against ``base``; ``None`` when urllib refuses it.
+
+    Real pages carry hrefs that ``urllib`` rejects (``http://[ccpa-preferences]`` raises
+    ``ValueError``: a bracketed host that is no IPv6 address). One such link must never stop the
+    page's other links, or the crawl callback reading them.
+    """
+    try:
+        joined = urljoin(base, href.strip()) if base else href.strip()
+        urlsplit(joined).port  # noqa: B018 - raises ValueError for a malformed host or port
+    except ValueError:
+        return None
+    return joined
 
 
 def post_id(canonical: str) -> str:

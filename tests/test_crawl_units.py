@@ -106,3 +106,20 @@ def test_archive_records_are_readable_after_a_torn_tail(tmp_path: Path) -> None:
     assert status == 200 and payload == b"<html>hello</html>"  # stored as sent, decoded on read
     assert headers["WARC-Blogscope-Kind"] == "post-page"
     assert headers["WARC-Date"].startswith("2024-03-01T12:00:00")
+
+
+def test_malformed_hrefs_never_break_link_handling() -> None:
+    """``http://[ccpa-preferences]`` (seen on a real page) makes urllib raise ValueError."""
+    from crawl.traps import same_site, trap_reason
+    from pipeline.ids import join_url
+    from pipeline.sources.detect import detect_platform
+    from pipeline.sources.feeds import discover_feeds
+
+    bad = "http://[ccpa-preferences]/"
+    assert join_url("http://127.0.0.1/", bad) is None
+    assert join_url("http://127.0.0.1/a/", "../b") == "http://127.0.0.1/b"
+    assert trap_reason(bad) == "malformed_url" and same_site(bad, "127.0.0.1") is False
+    page = (f'<html><head><link rel="alternate" type="application/rss+xml" href="{bad}">'
+            f'<link rel="https://api.w.org/" href="{bad}"></head><body></body></html>')
+    assert discover_feeds(page, "http://127.0.0.1/") == []
+    assert detect_platform(page, "http://127.0.0.1/").platform in ("generic", "wordpress")

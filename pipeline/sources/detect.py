@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
+
+from pipeline.ids import join_url
 
 # (name, pattern) in priority order; patterns are matched against the raw page text.
 _COMMENT_SYSTEMS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -58,7 +60,7 @@ def wp_api_root(html: str, base_url: str) -> str | None:
     if not match:
         return None
     href = _HREF.search(match.group(0))
-    return urljoin(base_url, href.group(1)) if href else None
+    return join_url(base_url, href.group(1)) if href else None
 
 
 def detect_platform(html: str, base_url: str, headers: dict[str, str] | None = None) -> Detection:
@@ -72,7 +74,7 @@ def detect_platform(html: str, base_url: str, headers: dict[str, str] | None = N
             link_header += value
     if api is None and "api.w.org" in link_header:
         m = re.search(r"<([^>]+)>;\s*rel=\"https://api\.w\.org/\"", link_header)
-        api = urljoin(base_url, m.group(1)) if m else None
+        api = join_url(base_url, m.group(1)) if m else None
     gen = (generator(head) or "").lower()
     if api:
         return Detection("wordpress", "api.w.org link", wp_api_root=api)

@@ -15,7 +15,8 @@ import re
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from datetime import datetime, timezone
-from urllib.parse import urljoin
+
+from pipeline.ids import join_url
 
 log = logging.getLogger(__name__)
 
@@ -221,8 +222,7 @@ def parse_feed(data: bytes, base_url: str | None = None) -> Feed:
 def _abs(base: str | None, href: str | None) -> str | None:
     if not href:
         return None
-    href = href.strip()
-    return urljoin(base, href) if base else href
+    return join_url(base, href)
 
 
 def _parse_rss(root, base_url: str | None) -> Feed:  # noqa: ANN001
@@ -481,8 +481,8 @@ def discover_feeds(html: str, base_url: str) -> list[DiscoveredFeed]:
         typ = (link.get("type") or "").lower().split(";")[0].strip()
         href = link.get("href")
         if "alternate" in rels and typ in _FEED_TYPES and href:
-            url = urljoin(base_url, href.strip())
-            if url not in seen:
+            url = join_url(base_url, href)
+            if url is not None and url not in seen:
                 seen.add(url)
                 out.append(DiscoveredFeed(url, typ, link.get("title")))
     return out

@@ -12,9 +12,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from urllib.parse import parse_qs, urljoin, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from pipeline.sources.feeds import to_utc_iso
+from pipeline.ids import join_url
 from pipeline.sources.htmltext import element_text
 
 _WP_ID = re.compile(r"^(?:comment|li-comment)-(\d+)$")
@@ -75,12 +76,8 @@ def absolute_link(base: str, href: str) -> str | None:
     ``ValueError`` for a bracketed host that is no IPv6 address); one such link must not stop the
     page's other links, or the crawl callback reading them.
     """
-    try:
-        joined = urljoin(base, href.strip())
-        urlsplit(joined)
-    except ValueError:
-        return None
-    return joined.split("#", 1)[0]
+    joined = join_url(base, href)
+    return joined.split("#", 1)[0] if joined is not None else None
 
 
 def _cls(name: str) -> str:
