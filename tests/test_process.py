@@ -110,3 +110,17 @@ def test_five_thousand_comments_on_one_post_are_stored_once(tmp_path: Path) -> N
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("select count(*), count(distinct comment_id) from comments").fetchone() == (5000, 5000)
         assert con.execute("select max(depth) from comments").fetchone()[0] == 2
+
+
+def test_a_syndicated_copy_is_folded_into_one_post_with_an_alias(tmp_path: Path) -> None:
+    copy_url = "http://127.0.0.2:9/syndicated/sleep-and-shifts/"
+    copy_page = PAGE.replace("<nav>Home About Contact</nav>", "<nav>Another site's menu</nav>")
+    # The aggregator republished it a day later: the earliest publication is the original.
+    copy = {**_post(url=copy_url, html=copy_page), "site_id": "aggregator", "published_at": "2024-01-03T10:00:00+00:00"}
+    records = [_post(), copy, _comment("1")]
+    result, out = _run(tmp_path, records)
+    assert result.posts == 1
+    posts = pq.read_table(out / "posts.parquet").to_pylist()
+    assert [p["url"] for p in posts] == [URL]
+    aliases = pq.read_table(out / "aliases.parquet").to_pylist()
+    assert {(a["post_id"], a["url"]) for a in aliases} == {(ids.post_id(URL), copy_url)}
