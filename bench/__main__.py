@@ -28,6 +28,7 @@ def main(argv: list[str]) -> int:
         try:
             module = importlib.import_module(f"bench.bench_{name}")
             results[name] = module.run(data)
+            print("   " + json.dumps(results[name], default=str)[:2000], flush=True)
         except Exception:  # noqa: BLE001 - report and go on to the next benchmark
             traceback.print_exc()
             failed += 1
