@@ -10,12 +10,14 @@ API and feed comments on the native id. What the page does not show is never ret
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from urllib.parse import parse_qs, urlsplit
+from typing import Any
+from urllib.parse import SplitResult, parse_qs, urlsplit
 
-from pipeline.sources.feeds import to_utc_iso
 from pipeline.ids import join_url
+from pipeline.sources.feeds import to_utc_iso
 from pipeline.sources.htmltext import element_text
 
 _WP_ID = re.compile(r"^(?:comment|li-comment)-(\d+)$")
@@ -78,6 +80,15 @@ def absolute_link(base: str, href: str) -> str | None:
     """
     joined = join_url(base, href)
     return joined.split("#", 1)[0] if joined is not None else None
+
+
+def _page_links(doc: Any, base: str) -> Iterator[tuple[str, SplitResult]]:
+    """Every usable ``<a href>`` of the page: (absolute URL, its parts)."""
+    for a in doc.iter("a"):
+        href = a.get("href")
+        absolute = absolute_link(base, href) if href else None
+        if absolute is not None:
+            yield absolute, urlsplit(absolute)
 
 
 def _cls(name: str) -> str:
@@ -160,14 +171,7 @@ def wordpress_comment_pages(html: str, url: str) -> list[str]:
         return []
     post_path = re.sub(r"/comment-page-\d+/?$", "/", urlsplit(url).path)
     pages: dict[int, str] = {}
-    for a in doc.iter("a"):
-        href = a.get("href")
-        if not href:
-            continue
-        absolute = absolute_link(url, href)
-        if absolute is None:
-            continue
-        parts = urlsplit(absolute)
+    for absolute, parts in _page_links(doc, url):
         match = _WP_COMMENT_PAGE.search(parts.path)
         if match and parts.path.startswith(post_path.rstrip("/")) and not parts.query:
             pages[int(match.group(1))] = absolute
@@ -265,14 +269,7 @@ def blogger_comment_pages(html: str, url: str) -> list[str]:
         return []
     path = urlsplit(url).path
     pages: dict[int, str] = {}
-    for a in doc.iter("a"):
-        href = a.get("href")
-        if not href:
-            continue
-        absolute = absolute_link(url, href)
-        if absolute is None:
-            continue
-        parts = urlsplit(absolute)
+    for absolute, parts in _page_links(doc, url):
         values = parse_qs(parts.query).get("commentPage")
         if values and values[0].isdigit() and parts.path == path:
             pages[int(values[0])] = absolute
