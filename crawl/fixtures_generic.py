@@ -9,11 +9,11 @@ this blog writes its comments in the common generic vocabularies, one style per 
 * ``microformats``: ``h-entry`` post with ``p-comment h-cite`` comments nested in each other;
 * ``plain-li``: ``ol.comment-list > li.comment-item > div.comment#comment-N`` with the replies in a
   sibling ``ol.replies`` (class names close to WordPress' but not its own);
-* ``plain-div``: ``div.comment#comment-N`` with replies nested inside the parent's ``div.replies``.
-
-Two more styles exist for documenting the extractor's known gaps (see tests/test_crawl_generic.py):
-``plain-bare-li`` (the ``li`` wrapper has neither class nor id) and ``usercomments`` (schema.org
-``UserComments`` with ``creator`` / ``commentText`` / ``commentTime``).
+* ``plain-div``: ``div.comment#comment-N`` with replies nested inside the parent's ``div.replies``;
+* ``plain-bare-li``: as ``plain-li`` but the ``li`` has neither class nor id, so only the list
+  entry ties the sibling ``ol.replies`` to its comment;
+* ``usercomments``: schema.org ``UserComments`` (the older type: ``creator`` / ``commentText`` /
+  ``commentTime``, no ``itemprop`` on the item itself), replies nested in a ``div.replies``.
 
 Threads go 6 deep somewhere, some posts spread their top-level threads over several comment pages
 (``?cpage=N`` links, oldest page first), and unapproved comments exist in the truth but are never
@@ -34,8 +34,9 @@ from urllib.parse import parse_qs, urlsplit
 from crawl.testsite import HitLog, _Server
 
 UTC = timezone.utc
-STYLES = ("microdata", "microformats", "plain-li", "plain-div")
-KNOWN_GAP_STYLES = ("plain-bare-li", "usercomments")
+# Post i gets STYLES[i % 6]. The order puts the paged posts (4, 9, 10) on microdata (hashed ids)
+# and plain-li (native ids), and the 6-deep chain (post 2) on plain-bare-li; post 6 has no comments.
+STYLES = ("usercomments", "microformats", "plain-bare-li", "microdata", "plain-li", "plain-div")
 
 _SUBJECTS = ("The night shift", "My sister", "Our clinic", "A colleague of mine", "The waiting list",
              "Group therapy", "The new intake form", "My first supervisor", "The crisis line", "Sleep hygiene",
@@ -500,6 +501,6 @@ def serve_saved_pages(pages: dict[str, Any], *, host: str = "127.0.0.1") -> tupl
     return _Server(host, Handler).start(), log
 
 
-__all__ = ["GenericBlog", "GPost", "GComment", "STYLES", "KNOWN_GAP_STYLES", "generate_generic_blog",
+__all__ = ["GenericBlog", "GPost", "GComment", "STYLES", "generate_generic_blog",
            "truth_dict", "render_post", "render_comments", "comment_page_count", "serve_generic_blog",
            "serve_saved_pages"]

@@ -6,9 +6,12 @@ vocabulary rather than on named themes:
 * an *item* is an element whose id is a comment id (``comment-123``, ``li-comment-123``,
   ``div-comment-123``, Blogger's ``c123456``, ``dsq-comment-123``, TypePad's hex ids...) or whose
   class is a comment item (``comment``, ``comment-item``, ``comment-box``...), or a schema.org
-  ``Comment`` / microformats ``p-comment``;
+  ``Comment`` / ``UserComments`` (``creator`` / ``commentText`` / ``commentTime``) / microformats
+  ``p-comment``;
 * wrappers of one comment (``li#li-comment-5 > div#comment-5``) are merged; an item nested in a
   list or a ``children`` / ``replies`` container is a reply, and its parent is the item around it;
+  a bare list entry holding one comment and a list of replies after it
+  (``<li><div class="comment">..</div><ol class="replies">..</ol></li>``) makes those its replies;
 * inside an item, the *body* is the element classed ``comment-content`` / ``comment-body`` /
   ``comment-text``..., and *metadata* (author, avatar, date, reply links, votes, report links)
   is recognised by class words and kept out of the text;
@@ -153,8 +156,31 @@ def _is_item(el: Any) -> bool:
         return True
     if "comments" in classes and _repeated(el):
         return True  # <div class="COMMENTS"> once per comment (old Movable Type templates)
-    itemtype = el.get("itemtype") or ""
-    return "schema.org/Comment" in itemtype or "schema.org/comment" in itemtype or el.get("itemprop") == "comment"
+    return _is_comment_itemtype(el.get("itemtype")) or el.get("itemprop") == "comment"
+
+
+# schema.org types of one comment: ``Comment`` and its older sibling ``UserComments``.
+_COMMENT_ITEMTYPE = re.compile(r"schema\.org/(?:Comment|UserComments)\b", re.IGNORECASE)
+# Properties that only a comment item has (``UserComments``: ``commentText``, ``commentTime``).
+_COMMENT_ITEMPROPS = frozenset(("commentText", "commentTime"))
+
+
+def _is_comment_itemtype(itemtype: str | None) -> bool:
+    return bool(itemtype) and any(_COMMENT_ITEMTYPE.search(t) for t in itemtype.split())
+
+
+def _microdata_owner(el: Any) -> Any:
+    """The schema.org comment item a ``commentText`` / ``commentTime`` property belongs to, if any.
+
+    A ``UserComments`` item often carries no comment class, id or ``itemprop``, so the page scan
+    only meets its properties; the item is the nearest ``itemscope`` around them.
+    """
+    if el.get("itemprop") not in _COMMENT_ITEMPROPS:
+        return None
+    for anc in el.iterancestors():
+        if anc.get("itemscope") is not None:
+            return anc if _is_comment_itemtype(anc.get("itemtype")) else None
+    return None
 
 
 def _is_anchor_marker(el: Any) -> str | None:
@@ -263,6 +289,10 @@ def _find_items(tree: Any, candidates: list[Any]) -> _Found:
             continue
         seen.add(el)
         anchor_id = _is_anchor_marker(el)
+        owner = _microdata_owner(el)
+        if owner is not None and owner not in seen:
+            seen.add(owner)
+            _insert_in_document_order(item_elems, owner)
         if anchor_id:
             anchors.append((el, anchor_id))
         elif _is_item(el):
@@ -330,12 +360,20 @@ def _find_items(tree: Any, candidates: list[Any]) -> _Found:
             for el in item.region:
                 by_elem[el] = outer
     result = [item for item in items if id(item) not in merged]
-
-    # Threading from nesting: the parent is the nearest item around this one.
     for item in result:
-        parent = nearest_item_ancestor(item.root)
-        while parent is item:
-            parent = nearest_item_ancestor(parent.root)
+        wrapper = _bare_entry_with_replies(item.root, by_elem)
+        if wrapper is not None:
+            by_elem[wrapper] = item  # not in the region: the item's text stays its own element's
+
+    # Threading from nesting: the parent is the nearest item around this one (its own bare
+    # list entry aside).
+    for item in result:
+        parent = None
+        for anc in item.root.iterancestors():
+            found = by_elem.get(anc)
+            if found is not None and found is not item:
+                parent = found
+                break
         item.parent = parent
 
     loose = _anchor_items(anchors, by_elem)
@@ -349,6 +387,48 @@ def _find_items(tree: Any, candidates: list[Any]) -> _Found:
                 by_elem[el] = item
     orphan_bodies = [] if result else [b for b in bodies if nearest_item_ancestor(b) is None]
     return _Found(result, by_elem, _outermost(orphan_bodies), sections)
+
+
+def _insert_in_document_order(item_elems: list[Any], el: Any) -> None:
+    """Add ``el`` before the items found inside it already (a parent comes before its replies).
+
+    Candidates come in document order and ``el`` encloses the one being read, so the items already
+    inside ``el`` are a run at the end of the list.
+    """
+    index = len(item_elems)
+    while index and any(anc is el for anc in item_elems[index - 1].iterancestors()):
+        index -= 1
+    item_elems.insert(index, el)
+
+
+def _bare_entry_with_replies(root: Any, by_elem: dict[Any, _Item]) -> Any:
+    """The ``<li>`` around a comment that also holds its replies, when the ``<li>`` is no item itself.
+
+    ``<li><div class="comment" id="comment-5">..</div><ol class="replies">..</ol></li>``: the
+    replies sit beside the comment, not in it, and the list entry (no class, no id) is what ties
+    them to it. Only when the comment is the entry's one item child and every other item in the
+    entry sits in a reply list or ``children`` / ``replies`` box after it.
+    """
+    entry = root.getparent()
+    if entry is None or entry.tag != "li" or entry in by_elem:
+        return None
+    replies_seen = False
+    after_root = False
+    for child in entry:
+        if child is root:
+            after_root = True
+            continue
+        if not isinstance(child.tag, str):
+            continue
+        holds_items = child in by_elem or any(d in by_elem for d in child.iterdescendants())
+        if not holds_items:
+            continue
+        if not after_root or child in by_elem:
+            return None  # another comment in the same entry: a flat list, not one thread
+        if not (child.tag in _LIST_TAGS or _words(child) & _REPLY_CONTAINER_WORDS):
+            return None
+        replies_seen = True
+    return entry if replies_seen else None
 
 
 def _is_comment_byline(el: Any) -> bool:
@@ -523,10 +603,16 @@ def _byline_elements(elements: list[Any], body_nodes: set[Any]) -> list[Any]:
     return [el for el in elements if el not in body_nodes or _is_meta(_words(el)) or _in_meta(el, body_nodes)]
 
 
-def _author_of(outside: list[Any], meta_text: str) -> tuple[str | None, Any]:
-    """(author name, element it came from): schema.org, class words, author links, ``<cite>``, bylines."""
+def _author_of(outside: list[Any], meta_text: str, item_elements: Iterable[Any] = ()) -> tuple[str | None, Any]:
+    """(author name, element it came from): schema.org, class words, author links, ``<cite>``, bylines.
+
+    ``item_elements`` (the comment's own elements) are never its author, whatever their class says
+    (``class="user-comment"`` has the author word "user").
+    """
+    own = set(item_elements)
+    outside = [el for el in outside if el not in own]
     for el in outside:
-        if el.get("itemprop") == "author" or "p-author" in (el.get("class") or ""):
+        if el.get("itemprop") in ("author", "creator") or "p-author" in (el.get("class") or ""):
             names = el.xpath(".//*[@itemprop='name' or contains(@class,'p-name')]")
             text = (names[0].get("content") or element_text(names[:1])) if names else element_text([el], _skip_in_author)
             cleaned = _clean_author(text)
@@ -566,7 +652,8 @@ def _in_meta(el: Any, body_nodes: set[Any]) -> bool:
 def _date_of(outside: list[Any], meta_text: str) -> str | None:
     """ISO time from ``datetime``/schema.org attributes, date-classed elements, then the byline."""
     for el in outside:
-        value = el.get("datetime") or (el.get("content") if (el.get("itemprop") or "").startswith("date") else None)
+        itemprop = el.get("itemprop") or ""
+        value = el.get("datetime") or (el.get("content") if itemprop.startswith("date") or itemprop == "commentTime" else None)
         parsed = parse_date(value) if value else None
         if parsed:
             return parsed
@@ -601,7 +688,8 @@ def _fields(item: _Item, owner: dict[Any, _Item]) -> tuple[str | None, str | Non
         el
         for el in elements
         if el is not item.root
-        and (el.get("itemprop") in ("text", "commentText") or (_is_body(_words(el)) and el.get("itemprop") != "author"))
+        and (el.get("itemprop") in ("text", "commentText")
+             or (_is_body(_words(el)) and el.get("itemprop") not in ("author", "creator")))
     )
     body_nodes: set[Any] = set()
     for body in bodies:
@@ -619,7 +707,7 @@ def _fields(item: _Item, owner: dict[Any, _Item]) -> tuple[str | None, str | Non
     else:
         meta_text = "\n".join(element_text([el]) for el in _outermost(el for el in elements if is_meta(el)))
     outside = _byline_elements(elements, body_nodes)
-    author, author_el = _author_of(outside, meta_text)
+    author, author_el = _author_of(outside, meta_text, item.members)
     published = _date_of(outside, meta_text)
 
     def skip(node: Any) -> bool:

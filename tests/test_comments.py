@@ -239,6 +239,60 @@ def test_microformats_comments():
     assert comments[0].published_at == "2021-05-06T07:08:09+00:00"
 
 
+
+# schema.org UserComments (the older type): no comment class, id or itemprop on the item itself,
+# only its properties creator / commentTime / commentText say what it is.
+def _user_comment(author: str, text: str, replies: str = "", attrs: str = "") -> str:
+    return (f'<div {attrs} itemscope itemtype="http://schema.org/UserComments">'
+            f'<span itemprop="creator" itemscope itemtype="http://schema.org/Person"><span itemprop="name">{author}'
+            f'</span></span> <time itemprop="commentTime" datetime="2022-03-04T05:06:07Z">March 4</time>'
+            f'<div itemprop="commentText"><p>{text}</p></div>{replies}</div>')
+
+
+USER_COMMENTS = _page('<section id="comments">' + _user_comment(
+    "Noor", "An older vocabulary.", '<div class="replies">' + _user_comment("Omar", "A reply to it.") + "</div>")
+    + _user_comment("Pia", "Second thread.") + "</section>")
+
+
+@pytest.mark.parametrize("attrs", ["", 'class="user-comment"'])
+def test_schema_org_user_comments_with_creator_as_author(attrs):
+    html = USER_COMMENTS if not attrs else USER_COMMENTS.replace("<div  itemscope", f"<div {attrs} itemscope")
+    assert html.count(attrs) >= 3
+    comments = extract_comments(html, fallback=False)
+    # The item's own class ("user-comment": the author word "user") never makes its text the author.
+    assert [(c.author, c.text) for c in comments] == [
+        ("Noor", "An older vocabulary."), ("Omar", "A reply to it."), ("Pia", "Second thread.")]
+    assert [c.parent_id for c in comments] == [None, comments[0].comment_id, None]
+    assert {c.published_at for c in comments} == {"2022-03-04T05:06:07+00:00"}
+
+
+def _plain_comment(number: int, author: str, text: str) -> str:
+    return (f'<div class="comment" id="comment-{number}"><span class="comment-author">{author}</span>'
+            f'<div class="comment-text">{text}</div><a class="reply-link" href="#respond">Reply</a></div>')
+
+
+# Replies in a list beside the comment, tied to it only by a list entry with no class or id.
+BARE_LIST_ENTRIES = _page(
+    '<section id="comments"><ol class="comment-list">'
+    f'<li>{_plain_comment(1, "Quin", "First.")}<ol class="replies">'
+    f'<li>{_plain_comment(2, "Rae", "Answer to first.")}<ol class="replies">'
+    f'<li>{_plain_comment(3, "Sol", "Answer to the answer.")}</li></ol></li>'
+    f'<li>{_plain_comment(4, "Tam", "Another answer to first.")}</li></ol></li>'
+    f'<li>{_plain_comment(5, "Uma", "Second thread.")}</li>'
+    # One entry holding two comments side by side is a flat list, not a thread.
+    f'<li>{_plain_comment(6, "Vic", "Side by side one.")}{_plain_comment(7, "Wes", "Side by side two.")}</li>'
+    "</ol></section>")
+
+
+def test_bare_list_entry_ties_replies_beside_a_comment_to_it():
+    comments = extract_comments(BARE_LIST_ENTRIES, fallback=False)
+    assert [(c.comment_id, c.parent_id, c.author, c.text) for c in comments] == [
+        ("1", None, "Quin", "First."), ("2", "1", "Rae", "Answer to first."), ("3", "2", "Sol", "Answer to the answer."),
+        ("4", "1", "Tam", "Another answer to first."), ("5", None, "Uma", "Second thread."),
+        ("6", None, "Vic", "Side by side one."), ("7", None, "Wes", "Side by side two.")]
+    _no_widgets(comments)
+
+
 GENERIC_WITH_WIDGETS = _page("""
 <div class="user-comments">
  <div class="comment-item"><div class="comment-header"><span class="comment-user">Kim</span>

@@ -1,8 +1,9 @@
 """The real crawler against a generic blog (not WordPress, not Blogger) over HTTP on 127.0.0.1.
 
 The blog (:mod:`crawl.fixtures_generic`) has no generator meta, no REST API and no Blogger feeds;
-its reader comments are threaded in schema.org microdata, microformats (``h-cite``) and two plain
-``div.comment#comment-N`` layouts, three posts spread their comments over three comment pages
+its reader comments are threaded in schema.org microdata (``Comment`` and the older
+``UserComments``), microformats (``h-cite``) and three plain ``div.comment#comment-N`` layouts
+(replies in a sibling list of a classed or of a bare ``li``, or nested in the comment), three posts spread their comments over three comment pages
 (``?cpage=N``), and unapproved comments exist in the truth but never on a page. It is served twice
 in one crawl: once with an Atom feed (newest posts only), a sitemap and robots.txt, once with
 nothing but the home page and its ``/page/N/`` archive. ``platform`` is ``auto`` for both.
@@ -20,7 +21,7 @@ from typing import Any
 import pytest
 
 from crawl.fixtures_generic import (
-    KNOWN_GAP_STYLES,
+    STYLES,
     comment_page_count,
     generate_generic_blog,
     render_post,
@@ -92,7 +93,9 @@ def test_the_blog_exercises_what_matters(generic_crawl: Any) -> None:
     assert max(c["depth"] for c in visible) >= 5
     assert max(p["comment_pages"] for p in truth["posts"]) >= 3
     assert sum(not c["visible"] for c in truth["comments"]) >= 5
-    assert {c["style"] for c in visible} == {"microdata", "microformats", "plain-li", "plain-div"}
+    assert {c["style"] for c in visible} == set(STYLES)
+    deepest = max(visible, key=lambda c: c["depth"])
+    assert deepest["style"] == "plain-bare-li"  # only the bare list entry ties each level to its parent
     paged_styles = {p["style"] for p in truth["posts"] if p["comment_pages"] >= 3}
     assert {"microdata", "plain-li"} <= paged_styles  # hashed ids and native ids across pages
 
@@ -181,24 +184,14 @@ def test_stats_add_up_and_nothing_rejected(generic_crawl: Any) -> None:
     assert stats["comments"] == 2 * sum(c["visible"] for c in truth["comments"])
 
 
-_GAPS = {
-    "plain-bare-li": "pipeline.comments: in <li><div class=comment id=comment-N>..</div><ol class=replies>..</ol></li> "
-                     "with a bare <li> (no class, no id) the replies lose their parent",
-    "usercomments": "pipeline.comments: schema.org UserComments (creator / commentText / commentTime) is not "
-                    "recognised as a comment item, nor its creator as the author",
-}
-assert set(_GAPS) == set(KNOWN_GAP_STYLES)
+@pytest.mark.parametrize("style", STYLES)
+def test_every_style_threads_through_the_html_path(style: str) -> None:
+    """The crawler's HTML path (no server) on a blog written in one style only.
 
-
-@pytest.mark.parametrize("style", [pytest.param(style, marks=pytest.mark.xfail(strict=True, raises=AssertionError,
-                                                                             reason=reason))
-                                   for style, reason in _GAPS.items()])
-def test_known_gaps_of_the_generic_extractor(style: str) -> None:
-    """The crawler's HTML path on markup the generic extractor does not thread yet.
-
-    Strict xfail: these document known gaps of ``pipeline/comments.py`` (not crawler code); when
-    the extractor learns them, this test passes, pytest reports XPASS as a failure, and the mark
-    goes away (then the style can join ``STYLES`` of the crawled blog).
+    Pins the generic extractor's rule for each style on its own, so a regression names the style
+    (the crawl above mixes them). ``plain-bare-li`` and ``usercomments`` were once known gaps of
+    ``pipeline/comments.py``: replies beside a comment in a bare ``<li>``, and schema.org
+    ``UserComments`` with its ``creator`` as the author.
     """
     from pipeline.sources import assemble
 
@@ -214,4 +207,6 @@ def test_known_gaps_of_the_generic_extractor(style: str) -> None:
                 got.append({"post_url": url, "platform_comment_id": c.platform_comment_id,
                             "parent_platform_comment_id": c.parent_platform_comment_id, "author": c.author,
                             "text": c.text})
-    assert comment_threads(got) == truth_threads(truth)
+    want = truth_threads(truth)
+    assert want and any(parent for parent in want.values()), "the style's blog must have replies"
+    assert comment_threads(got) == want
