@@ -16,9 +16,9 @@ from typing import Any
 
 from pipeline.settings import CrawlSettings, SiteConfig
 
-from crawl.archive import WarcArchive
 from crawl.guard import EndpointPolicy
-from crawl.output import CrawlStats, RawWriter
+from crawl.output import CrawlStats
+from crawl.sink import LIVE_FIELDS, SinkClient
 from crawl.state import CrawlState
 
 
@@ -26,9 +26,8 @@ from crawl.state import CrawlState
 class CrawlContext:
     sites: tuple[SiteConfig, ...]
     settings: CrawlSettings
-    state: CrawlState
-    writer: RawWriter
-    archive: WarcArchive
+    state: CrawlState  # the crawler's own connection: discovery, robots, reads
+    sink: SinkClient  # the writer process: archive, raw.jsonl, post/comment state
     stats: CrawlStats
     policy: EndpointPolicy
     now: datetime
@@ -45,6 +44,9 @@ class CrawlContext:
         t = time.monotonic()
         if force or t - self._last_progress >= self.progress_every_s:
             self._last_progress = t
+            if self.sink.report is None:
+                self.stats.live = {(s.id, kind): self.sink.live_count(s.id, kind)
+                                   for s in self.sites for kind in LIVE_FIELDS}
             print(self.stats.progress_line(site), file=sys.stderr, flush=True)
 
 

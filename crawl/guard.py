@@ -140,16 +140,23 @@ class EndpointPolicy:
         self._endpoints = set(endpoints or ())
         self._lock = threading.Lock()
         self.refused: list[tuple[str, int, str]] = []
+        self._decisions: dict[tuple[str, int], tuple[bool, str]] = {}  # check() per endpoint, asked per request
 
     def add(self, host: str, port: int) -> None:
         with self._lock:
             self._endpoints.add(endpoint_key(host, port))
+            self._decisions = {}
 
     def private_allowed(self, host: str, port: int) -> bool:
         return endpoint_key(host, port) in self._endpoints
 
     def check(self, host: str, port: int) -> tuple[bool, str]:
-        return is_address_allowed(host, self.private_allowed(host, port))
+        """:func:`is_address_allowed` for ``host:port``, remembered (it depends on nothing else)."""
+        decisions = self._decisions
+        found = decisions.get((host, port))
+        if found is None:
+            found = decisions[(host, port)] = is_address_allowed(host, self.private_allowed(host, port))
+        return found
 
     def check_resolved(self, host: str, port: int, ip: str) -> tuple[bool, str]:
         """A resolved address for ``host:port``: private only for an allowed endpoint."""

@@ -14,7 +14,6 @@ Order (downloader middleware numbers; requests pass low to high, responses high 
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from datetime import datetime, timezone
 from typing import Any
@@ -27,7 +26,6 @@ from scrapy.http import Response
 from scrapy.http.request import NO_CALLBACK
 
 from crawl import context
-from crawl.archive import HEADER_KIND, HEADER_META, HEADER_PLATFORM, HEADER_POST, HEADER_SITE, meta_header
 from crawl.guard import ALLOWED_SCHEMES
 from crawl.state import Validators
 from crawl.traps import same_site, trap_reason
@@ -239,26 +237,14 @@ class ArchiveMiddleware:
         site = context.site_for(meta)
         if self.ctx.stats.answered(meta.pop(SEND_KEY, None)):
             self.ctx.stats.response(site, response.status, len(response.body))
-        extra = {
-            HEADER_KIND: meta.get("kind", "other"),
-            HEADER_SITE: site,
-            HEADER_PLATFORM: meta.get("platform"),
-            HEADER_POST: meta.get("post"),
-            HEADER_META: meta_header(meta.get("archive_meta")),
-            "WARC-Payload-Digest-Blogscope": "sha1:" + hashlib.sha1(response.body).hexdigest(),
-        }
-        try:
-            self.ctx.archive.write(
-                url=response.url, status=response.status,
-                reason=_reason(response.status),
-                response_headers=[(k.decode("latin-1"), v.decode("latin-1"))
-                                  for k, vs in response.headers.items() for v in vs],
-                body=response.body, request_method=request.method,
-                request_headers=[(k.decode("latin-1"), v.decode("latin-1"))
-                                 for k, vs in request.headers.items() for v in vs],
-                fetched_at=fetched, extra=extra)
-        except OSError as exc:  # a full disk must not stop the crawl's own records
-            log.error("could not archive %s: %s", response.url, exc)
+        # Written by the crawl's writer process, in order with the records (crawl.sink); headers
+        # are decoded and the WARC headers built there, off this loop.
+        self.ctx.sink.send("archive", {
+            "url": response.url, "status": response.status, "response_headers": list(response.headers.items()),
+            "body": response.body, "request_method": request.method,
+            "request_headers": list(request.headers.items()), "fetched_at": fetched,
+            "kind": meta.get("kind", "other"), "site": site, "platform": meta.get("platform"),
+            "post": meta.get("post"), "archive_meta": meta.get("archive_meta")})
         if response.status in (429, 503):
             self._back_off(request, response)
         self.ctx.progress(site)
@@ -296,15 +282,6 @@ class ArchiveMiddleware:
         from twisted.internet import reactor
 
         reactor.callLater(wait + 0.05, restore)
-
-
-def _reason(status: int) -> str:
-    from http import HTTPStatus
-
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return ""
 
 
 class PoliteThrottle(AutoThrottle):

@@ -1,9 +1,10 @@
 """``raw.jsonl`` writer and crawl statistics.
 
-Each record is one JSON line written with a single ``os.write`` on an ``O_APPEND`` descriptor, so
-a ``kill -9`` leaves whole lines (at most one torn last line, which :class:`RawWriter` trims
-when it reopens the file for a rerun). Nothing is buffered in Python: when :meth:`emit` returns,
-the line is in the kernel and survives the process.
+Each record is one JSON line written with ``os.write`` on an ``O_APPEND`` descriptor, so a
+``kill -9`` leaves whole lines (at most one torn last line, which :class:`RawWriter` trims when
+it reopens the file for a rerun). Unbuffered, the line is in the kernel when :meth:`emit`
+returns; ``buffered=True`` (the crawl's writer process) keeps lines until :meth:`flush`, which
+that process calls before the state commit that notes them.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from pipeline.records import to_dict
 
 
 class RawWriter:
-    def __init__(self, path: Path | str):
+    def __init__(self, path: Path | str, buffered: bool = False):
         self.path = Path(path)
+        self.buffered = buffered
+        self._pending: list[bytes] = []
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._trim_torn_tail()
         self.fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
@@ -50,13 +53,26 @@ class RawWriter:
     def emit(self, kind: str, record: Any) -> None:
         data = record if isinstance(record, dict) else to_dict(record)
         line = (json.dumps({"type": kind, **data}, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
-        view = memoryview(line)
+        self.counts[kind] += 1
+        if self.buffered:
+            self._pending.append(line)
+        else:
+            self._write(line)
+
+    def flush(self) -> None:
+        """Hand the buffered lines to the kernel (one write)."""
+        if self._pending:
+            data, self._pending = b"".join(self._pending), []
+            self._write(data)
+
+    def _write(self, data: bytes) -> None:
+        view = memoryview(data)
         while view:
             written = os.write(self.fd, view)
             view = view[written:]
-        self.counts[kind] += 1
 
     def close(self) -> None:
+        self.flush()
         os.close(self.fd)
 
 
@@ -97,6 +113,8 @@ class CrawlStats:
         self.post_pages: dict[str, Counter[tuple[str, str]]] = defaultdict(Counter)  # (bucket, reason)
         self._in_flight: dict[int, str] = {}  # send number -> site
         self._sends = 0
+        # While the crawl runs: (site, kind) -> records the writer process wrote so far (progress lines).
+        self.live: dict[tuple[str, str], int] = {}
 
     def request(self, site: str, kind: str) -> int:
         """A request leaves the crawler; returns its send number for :meth:`answered`."""
@@ -163,6 +181,14 @@ class CrawlStats:
     def item(self, site: str, kind: str) -> None:
         self.items[site][kind] += 1
 
+    def add_written(self, items: Counter[tuple[str, str]], rejected: Counter[tuple[str, str]]) -> None:
+        """Add the writer process's counts (records it wrote, rows it rejected) at the end of a crawl."""
+        for (site, kind), n in items.items():
+            self.items[site][kind] += n
+        for (site, reason), n in rejected.items():
+            self.rejected[site][reason] += n
+        self.live.clear()
+
     def reject(self, site: str, reason: str) -> None:
         self.rejected[site][reason] += 1
 
@@ -209,6 +235,7 @@ class CrawlStats:
         return out
 
     def progress_line(self, site: str) -> str:
+        posts = self.items[site]["post"] + self.live.get((site, "post"), 0)
+        comments = self.items[site]["comment"] + self.live.get((site, "comment"), 0)
         return (f"[crawl] {site}: requests {self.requests[site]}, responses {sum(self.responses[site].values())}, "
-                f"posts {self.items[site]['post']}, comments {self.items[site]['comment']}, "
-                f"rejected {sum(self.rejected[site].values())}")
+                f"posts {posts}, comments {comments}, rejected {sum(self.rejected[site].values())}")

@@ -162,6 +162,7 @@ def track_crawl_cpu(crawler: Any) -> dict[str, float]:
 
     def opened(**_kw: Any) -> None:
         marks["start"] = time.process_time()
+        marks["opened_at"] = time.monotonic()
 
     def closed(**_kw: Any) -> None:
         if "start" in marks:
@@ -197,8 +198,8 @@ def run_crawl(sites: tuple[Any, ...], cs: Any, *, out: Path, state_dir: Path, ar
     from scrapy.crawler import CrawlerProcess
 
     from crawl import context, guard
-    from crawl.archive import WarcArchive
-    from crawl.output import CrawlStats, RawWriter
+    from crawl.output import CrawlStats
+    from crawl.sink import SinkClient
     from crawl.spider import BlogSpider
     from crawl.state import CrawlState
 
@@ -208,9 +209,11 @@ def run_crawl(sites: tuple[Any, ...], cs: Any, *, out: Path, state_dir: Path, ar
             parts = urlsplit(s.url)
             policy.add(parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80))
     out.mkdir(parents=True, exist_ok=True)
-    ctx = context.CrawlContext(
-        sites=tuple(sites), settings=cs, state=CrawlState(state_dir), writer=RawWriter(out / "raw.jsonl"),
-        archive=WarcArchive(archive_dir), stats=CrawlStats(), policy=policy, now=now)
+    state = CrawlState(state_dir)  # creates the schema before the writer process opens it too
+    sink = SinkClient(raw_path=out / "raw.jsonl", state_dir=state_dir, archive_dir=archive_dir,
+                      sites=[s.id for s in sites])
+    ctx = context.CrawlContext(sites=tuple(sites), settings=cs, state=state, sink=sink, stats=CrawlStats(),
+                               policy=policy, now=now)
     context.CURRENT = ctx
     settings = scrapy_settings(cs)
     settings["LOG_LEVEL"] = log_level
@@ -220,8 +223,11 @@ def run_crawl(sites: tuple[Any, ...], cs: Any, *, out: Path, state_dir: Path, ar
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(BlogSpider)
     cpu = track_crawl_cpu(crawler)
+    sink.on_failure = lambda why: _stop(crawler, "writer_failed")
+    sink.call_later = _call_later
     process.crawl(crawler)
     process.start()
+    report = sink.close()  # already closed by the spider unless the crawl never opened
     finish_reason = (crawler.stats.get_value("finish_reason") if crawler.stats else None) or "unknown"
     elapsed = crawler.stats.get_value("elapsed_time_seconds") if crawler.stats else None
     ctx.stats.close_in_flight()
@@ -232,8 +238,14 @@ def run_crawl(sites: tuple[Any, ...], cs: Any, *, out: Path, state_dir: Path, ar
         # CPU seconds of this process over the same span: a speed figure that a busy machine
         # (other processes on the cores) distorts far less than elapsed time.
         "crawl_cpu_s": cpu.get("seconds"),
+        # Spider open until the writer process wrote the last record (the crawl's real span), and
+        # that process's CPU seconds: the crawl's work is spread over both processes.
+        "crawl_elapsed_s": round(sink.closed_at - cpu["opened_at"], 3) if "opened_at" in cpu and sink.closed_at
+        else None,
+        "writer_cpu_s": report.cpu_s,
         "refused_connections": [f"{h}:{p} ({r})" for h, p, r in policy.refused][:100],
-        "warc_files": [str(p) for p in ctx.archive.paths],
+        "warc_files": report.warc_files,
+        "writer_failed": sink.failed,
         "now": ctx.now_iso(),
     })
     (out / "stats.json").write_text(json.dumps(stats, indent=2, sort_keys=True), encoding="utf-8")
@@ -245,10 +257,27 @@ def run_crawl(sites: tuple[Any, ...], cs: Any, *, out: Path, state_dir: Path, ar
             log.error("crawl accounting of %s does not add up: %s", site_id, site["accounting"])
     print(f"[crawl] done in {stats['duration_s']} s: {stats['requests']} requests, {stats['posts']} posts, "
           f"{stats['comments']} comments, rejected {stats['rejected_by_reason'] or 0}", file=sys.stderr, flush=True)
-    ctx.archive.close()
-    ctx.writer.close()
     ctx.state.close()
+    if sink.failed:
+        print(f"[crawl] failed: {sink.failed}. Records up to the failure are kept; run the crawl again "
+              "to finish (nothing is lost, posts not completed are fetched again).", file=sys.stderr, flush=True)
+        return 1
     return 0
+
+
+def _call_later(delay: float, fn: Any) -> Any:
+    """The running reactor's callLater (imported late: importing it earlier would install one)."""
+    from twisted.internet import reactor
+
+    return reactor.callLater(delay, fn)
+
+
+def _stop(crawler: Any, reason: str) -> None:
+    """Close the spider (from the reactor thread) when the crawl cannot go on."""
+    from scrapy.utils.defer import deferred_from_coro
+
+    if crawler.engine is not None and crawler.engine.spider is not None:
+        deferred_from_coro(crawler.engine.close_spider_async(reason=reason))
 
 
 if __name__ == "__main__":

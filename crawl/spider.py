@@ -15,6 +15,10 @@ Each configured blog becomes a :class:`SiteRun`, which goes through three phases
 A post is *complete* when its page and all its comment pages were processed; only then are its
 validators stored, so a kill at any moment leaves it incomplete and the next run fetches it in
 full again. Records are written before the state notes them (re-emission is allowed, loss not).
+
+The spider steers; the writing happens in the crawl's writer process (:mod:`crawl.sink`): post
+pages, comments, archive entries and "post done" go there as messages, in order, and the
+writer's report at the end says how each post page ended (emitted or unchanged).
 """
 
 from __future__ import annotations
@@ -31,15 +35,15 @@ from scrapy import Request
 from scrapy.http import Response
 
 from pipeline.ids import canonical_url
-from pipeline.records import Rejected
 from pipeline.settings import SiteConfig
 from pipeline.sources import assemble, blogger, feeds, html_threads, wordpress
 from pipeline.sources.detect import detect_comment_system, detect_platform
 
 from crawl import context
 from crawl.context import CrawlContext
-from crawl.output import POST_PAGE_EMITTED, POST_PAGE_REJECTED, POST_PAGE_SKIPPED
+from crawl.output import POST_PAGE_REJECTED, POST_PAGE_SKIPPED
 from crawl.schedule import is_due
+from crawl.sink import rejected_row, validators_tuple
 from crawl.state import Validators
 from crawl.traps import same_site, trap_reason
 
@@ -68,29 +72,10 @@ class PostTask:
     failed: bool = False
     started: bool = False
     validators: dict[str, Validators] = field(default_factory=dict)
-    seen: set[str] = field(default_factory=set)
     requested: set[str] = field(default_factory=set)
     html: str | None = None  # kept until done, for the Blogger HTML fallback
     feed_failed: bool = False
     comment_system: str = "native"
-    known_comments: dict[str, str] | None = None  # key -> hash already written, loaded on first use
-
-
-# Literal text that every pattern of pipeline.sources.detect's comment systems contains (checked
-# by tests/test_crawl_accounting.py). detect_comment_system runs 14 case-insensitive regexes over
-# the whole page (~5 ms for a 20 kB post page); most pages contain none of these words, and one
-# lower() plus substring checks tell that in ~0.15 ms.
-COMMENT_SYSTEM_HINTS = ("disqus", "fb-comments", "facebook.com/plugins/comments", "fb:comments", "commento",
-                        "hyvor", "intensedebate", "livefyre", "utteranc.es", "giscus.app", "remark42", "isso",
-                        "cusdis", "graphcomment", "vuukle", "spot.im", "openweb")
-
-
-def comment_system_of(html: str) -> str | None:
-    """:func:`detect_comment_system`, skipped when the page names no third-party system at all."""
-    low = html.lower()
-    if not any(hint in low for hint in COMMENT_SYSTEM_HINTS):
-        return None
-    return detect_comment_system(html)
 
 
 def validators_of(response: Response) -> Validators:
@@ -210,13 +195,8 @@ class SiteRun:
         self.open_post_pages.clear()
 
     def reject(self, url: str, reason: str, *, status: int | None = None, attempts: int = 1, detail: str = "") -> None:
-        record = Rejected(stage="crawl", key=url, reason=reason,
-                          detail=f"{detail} (status={status}, attempts={attempts})".strip(), site_id=self.id)
-        from pipeline.records import to_dict
-
-        data = to_dict(record)
-        data.update(status=status, attempts=attempts)
-        self.ctx.writer.emit("rejected", data)
+        self.ctx.sink.send("emit", "rejected",
+                           rejected_row(self.id, url, reason, status=status, attempts=attempts, detail=detail))
         self.ctx.stats.reject(self.id, reason)
 
     def on_error(self, failure: Any) -> Iterator[Request]:
@@ -268,7 +248,7 @@ class SiteRun:
                 self.platform = det.platform
             self.info.update(platform=self.platform, wp_api_root=det.wp_api_root, blog_id=det.blogger_blog_id,
                              evidence=det.evidence)
-            third = comment_system_of(html)
+            third = detect_comment_system(html)
             if third:
                 self.comment_systems[third] += 1
             self.info["home_comment_system"] = third
@@ -664,10 +644,7 @@ class SiteRun:
             task.validators[response.request.url] = validators_of(response)
             html = response.text
             fetched = response.meta.get("fetched_at") or self.ctx.now_iso()
-            third = comment_system_of(html)
-            if third:
-                task.comment_system = third
-                self.comment_systems[third] += 1
+            # The page's third-party comment system is detected by the writer (crawl.sink).
             if not assemble.accept_post_page(html, self.platform, task.candidate):
                 # Password-protected, or an archive/static page listed in the sitemap: remember it
                 # as "not a post" so later runs skip it unless its sitemap lastmod changes.
@@ -687,9 +664,7 @@ class SiteRun:
                         meta={"meta": task.meta, "mode": task.mode, "comment_url": task.comment_url,
                               "modified_at": task.modified_at},
                         published_at=task.meta.get("published_at"), now=self.ctx.now_iso())
-                written = self.emit_post(task, html, fetched, response.status, response.url)
-                self.post_page_done(response.meta, POST_PAGE_EMITTED if written else POST_PAGE_SKIPPED,
-                                    "" if written else "unchanged")
+                self.emit_post(task, html, fetched, response.status, response.url, response.meta)
                 if task.mode.startswith("html-") or task.feed_failed:
                     task.html = None
                     yield from self.html_comments(task, html, response.url, fetched)
@@ -737,14 +712,9 @@ class SiteRun:
             if page == 1:
                 task.validators[response.request.url] = validators_of(response)
             fetched = response.meta.get("fetched_at") or self.ctx.now_iso()
-            try:
-                found = assemble.comments_from_rest(response.body, site_id=self.id, post_url=task.url,
-                                                    fetched_at=fetched, post_platform_id=task.platform_post_id)
-            except feeds.FeedParseError as exc:
-                self.reject(response.url, "parse_error", status=response.status, detail=str(exc))
-                task.failed = True
-                found = []
-            self.emit_comments(task, found)
+            # Parsed and written by the writer process (a parse error fails the post there).
+            self.ctx.sink.send("rest_comments", self.id, task.url, response.url, response.status, response.body,
+                               fetched, task.platform_post_id)
             if page == 1:
                 pages = wordpress.total_pages(_headers(response)) or 1
                 for n in range(2, min(pages, 1000) + 1):
@@ -794,46 +764,18 @@ class SiteRun:
                 yield req
         # else the page is in flight and on_post_page reads its comments (feed_failed is set)
 
-    # ------------------------------------------------------------------ records
-    def emit_post(self, task: PostTask, html: str, fetched: str, status: int, page_url: str) -> bool:
-        """Write the post record unless this version was written before; True when written."""
-        post = build_post_record(site_id=self.id, url=task.url, platform=self.platform,
-                                 source=task.meta.get("source", "html"), fetched_at=fetched, html=html,
-                                 meta=task.meta, comment_system=task.comment_system, http_status=status,
-                                 page_url=page_url)
-        signature = assemble.post_signature(post)
-        stored = self.ctx.state.post(task.url)
-        if stored is not None and stored.emitted_signature == signature:
-            return False
-        self.ctx.writer.emit("post", post)
-        self.ctx.state.set_emitted(task.url, signature)
-        self.ctx.stats.item(self.id, "post")
-        return True
+    # ------------------------------------------------------------------ records (written by the sink)
+    def emit_post(self, task: PostTask, html: str, fetched: str, status: int, page_url: str,
+                  meta: dict[str, Any]) -> None:
+        """Send the post page to the writer; its report says whether it was emitted or unchanged."""
+        self.ctx.sink.send("post_page", self.id, meta.get(POST_PAGE_KEY, -1), task.url, {
+            "platform": self.platform, "source": task.meta.get("source", "html"), "fetched_at": fetched,
+            "html": html, "meta": task.meta, "comment_system": task.comment_system, "http_status": status,
+            "page_url": page_url})
 
     def emit_comments(self, task: PostTask, comments: Iterable[Any]) -> None:
-        """Write the comments not written before, then note them in the state in one commit.
-
-        Write, then remember: a kill between the two re-emits these comments next run (the
-        process stage dedupes); it never loses one.
-        """
-        if task.known_comments is None:  # one query per post instead of one per comment
-            task.known_comments = self.ctx.state.comment_hashes(task.url)
-        written: list[tuple[str, str]] = []
-        try:
-            for comment in comments:
-                key = assemble.comment_key(comment)
-                if key in task.seen:
-                    continue  # the same comment from a second source or page in this run
-                task.seen.add(key)
-                digest = assemble.comment_hash(comment)
-                if task.known_comments.get(key) == digest:
-                    continue
-                self.ctx.writer.emit("comment", comment)
-                written.append((key, digest))
-                self.ctx.stats.item(self.id, "comment")
-        finally:
-            self.ctx.state.record_comments(task.url, written)
-            task.known_comments.update(written)
+        """Send parsed comments to the writer, which drops those already written (this run or before)."""
+        self.ctx.sink.send("comments", self.id, task.url, list(comments))
 
     def hold(self, task: PostTask) -> None:
         """One more answer the task waits for (``task_done`` releases it)."""
@@ -847,10 +789,12 @@ class SiteRun:
             return
         if task.pending == 0:
             self.open_tasks -= 1
-        task.known_comments = None
+        complete = None
         if not task.failed and not task.candidate:
-            self.ctx.state.complete_post(task.url, validators=task.validators, now=self.ctx.now_iso(),
-                                         modified_at=task.modified_at, lastmod=task.lastmod)
+            complete = {"validators": {u: validators_tuple(v) for u, v in task.validators.items()},
+                        "now": self.ctx.now_iso(), "modified_at": task.modified_at, "lastmod": task.lastmod}
+        # After every record of the post in the writer's queue: "complete" is never ahead of them.
+        self.ctx.sink.send("post_done", task.url, complete)
         task.html = None
         yield from self.maybe_finish()
 
@@ -868,12 +812,12 @@ class SiteRun:
             return
         self.finished = True
         if not self.discovery_failed and self.planned:
-            self.ctx.state.save_validators(self.site_validators, self.ctx.now_iso())
-            self.ctx.state.save_site_info(self.id, self.info, complete_at=self.ctx.now_iso())
+            self.ctx.sink.send("site_done", self.id,
+                               {u: validators_tuple(v) for u, v in self.site_validators.items()},
+                               self.info, self.ctx.now_iso())
         self.emit_site()
 
     def emit_site(self, interrupted: bool = False) -> None:
-        system = self.comment_systems.most_common(1)[0][0] if self.comment_systems else "native"
         notes = list(dict.fromkeys(self.notes))
         if self.protected_skipped:
             notes.append(f"{self.protected_skipped} password-protected post(s) skipped (text and comments hidden)")
@@ -881,28 +825,11 @@ class SiteRun:
             notes.append("some listings failed; the next run lists the site again")
         if interrupted:
             notes.append("crawl stopped before the site was finished")
-        self.ctx.writer.emit("site", {"site_id": self.id, "url": self.config.url, "platform": self.platform,
-                                      "comment_system": system, "notes": "; ".join(notes)})
+        # The writer adds the comment systems it saw on post pages to the home page's and names
+        # the most common one.
+        self.ctx.sink.send("site_row", self.id, {"site_id": self.id, "url": self.config.url, "platform": self.platform,
+                                                "notes": "; ".join(notes)}, dict(self.comment_systems))
         self.ctx.progress(self.id, force=True)
-
-
-# What assemble.build_post reads from the listing's meta, falling back to the page's markup only
-# when the listing left the field empty.
-_LISTING_FIELDS = ("title", "author", "published_at", "modified_at", "categories", "tags")
-
-
-def build_post_record(*, html: str | None, meta: dict[str, Any], **fields: Any) -> Any:
-    """:func:`assemble.build_post`, without parsing the page when the listing gave every field.
-
-    A REST or feed listing usually names title, author, dates, categories and tags, and then the
-    page's own metadata is never used; parsing it anyway cost ~2 ms per post page. The result is
-    the same record (checked by tests/test_crawl_accounting.py).
-    """
-    import dataclasses
-
-    if html and all(meta.get(name) for name in _LISTING_FIELDS):
-        return dataclasses.replace(assemble.build_post(html=None, meta=meta, **fields), html=html)
-    return assemble.build_post(html=html, meta=meta, **fields)
 
 
 def _archive_links(html: str, url: str) -> tuple[list[str], str | None]:
@@ -983,9 +910,16 @@ class BlogSpider(scrapy.Spider):
 
     def on_closed(self, spider: Any, reason: str) -> None:
         for run in self.runs.values():
-            run.close_post_pages()
             if not run.finished:
                 if run.planned and run.discovery_pending <= 0 and run.open_tasks <= 0:
                     run.finish()
                 else:
                     run.emit_site(interrupted=True)
+        # Wait for the writer to finish what it was sent; its report completes the accounting.
+        report = self.ctx.sink.close()
+        for site, token, bucket, why in report.post_pages:
+            if site in self.runs:
+                self.runs[site].post_page_done({POST_PAGE_KEY: token}, bucket, why)
+        self.ctx.stats.add_written(report.items, report.rejected)
+        for run in self.runs.values():
+            run.close_post_pages()

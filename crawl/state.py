@@ -119,7 +119,13 @@ class CrawlState:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """Several writes in one commit (one listing page's posts): all or none survive a kill."""
+        """Several writes in one commit (one listing page's posts): all or none survive a kill.
+
+        Inside an open transaction it joins that one (the writer process commits a whole batch).
+        """
+        if self.db.in_transaction:
+            yield
+            return
         self.db.execute("BEGIN")
         try:
             yield
@@ -157,8 +163,7 @@ class CrawlState:
     def save_validators(self, items: dict[str, Validators], now: str) -> None:
         if not items:
             return
-        with self.db:
-            self.db.execute("BEGIN")
+        with self.transaction():
             self._upsert_validators(items, now)
 
     # -- robots ----------------------------------------------------------------------------
@@ -208,8 +213,7 @@ class CrawlState:
     def complete_post(self, url: str, *, validators: dict[str, Validators], now: str,
                       modified_at: str | None, lastmod: str | None) -> None:
         """The post's page and every comment page are processed and their records written."""
-        with self.db:
-            self.db.execute("BEGIN")
+        with self.transaction():
             self._upsert_validators(validators, now)
             self.db.execute(
                 "UPDATE posts SET complete=1, last_visit=?, modified_at=COALESCE(?, modified_at), "
@@ -236,8 +240,7 @@ class CrawlState:
         rows = [(post_url, key, content_hash) for key, content_hash in items]
         if not rows:
             return
-        with self.db:
-            self.db.execute("BEGIN")
+        with self.transaction():
             self.db.executemany(
                 "INSERT INTO comments(post_url, comment_key, content_hash) VALUES(?,?,?) "
                 "ON CONFLICT(post_url, comment_key) DO UPDATE SET content_hash=excluded.content_hash", rows)

@@ -187,8 +187,8 @@ def test_in_flight_sends_at_close_become_failures() -> None:
 
 def test_comment_system_hints_cover_every_detector_pattern() -> None:
     """The crawler's cheap pre-check must not hide a system ``detect_comment_system`` knows."""
-    from crawl.spider import COMMENT_SYSTEM_HINTS, comment_system_of
-    from pipeline.sources.detect import _COMMENT_SYSTEMS
+    from pipeline.sources.detect import _COMMENT_SYSTEMS, COMMENT_SYSTEM_HINTS
+    from pipeline.sources.detect import detect_comment_system as comment_system_of
 
     for name, pattern in _COMMENT_SYSTEMS:
         for branch in pattern.pattern.split("|"):
@@ -211,7 +211,7 @@ def test_post_record_without_page_parsing_is_the_same_record() -> None:
     """``build_post_record`` skips the page's metadata only when the listing makes it irrelevant."""
     from demoblog import wordpress as demo_wordpress
     from demoblog.web import Request as DemoRequest
-    from crawl.spider import build_post_record
+    from crawl.sink import build_post_record
     from pipeline.sources import assemble
 
     blog = generate("wordpress", n_posts=8)

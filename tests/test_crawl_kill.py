@@ -17,6 +17,32 @@ ROOT = Path(__file__).resolve().parent.parent
 SEEDS = (101, 202, 303)
 
 
+def _children(pid: int) -> list[int]:
+    """Child processes of ``pid`` (Linux /proc)."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        found += [int(c) for c in task.read_text().split()]
+    return found
+
+
+def _assert_gone(pids: list[int], timeout_s: float = 10.0) -> None:
+    """Every pid has exited (a zombie waiting for its reaper counts as exited)."""
+    deadline = time.monotonic() + timeout_s
+    alive = list(pids)
+    while alive and time.monotonic() < deadline:
+        alive = [p for p in alive if _running(p)]
+        time.sleep(0.05)
+    assert not alive, f"still running after the crawler was killed: {alive}"
+
+
+def _running(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("flavour", ["wordpress", "blogger"])
 def test_kill9_at_random_moments_then_rerun_loses_nothing(flavour: str, tmp_path: Path) -> None:
@@ -37,8 +63,11 @@ def test_kill9_at_random_moments_then_rerun_loses_nothing(flavour: str, tmp_path
                     break
                 time.sleep(0.005)
             finished = proc.poll() is not None
+            writers = _children(proc.pid)  # the crawl's writer process (crawl.sink)
             proc.kill()  # SIGKILL: no cleanup, no flush, no close
             proc.wait(timeout=30)
+            assert finished or writers, "the crawler runs a writer process"
+            _assert_gone(writers)  # it dies with the crawler: nothing writes behind a rerun's back
             print(f"{flavour}: seed {seed}: kill -9 after {target} records "
                   f"(wrote {len(read_raw(out))}, finished before the kill: {finished})")
             assert not finished, "the crawl ended before the kill; lower the targets"

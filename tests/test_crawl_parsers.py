@@ -238,3 +238,33 @@ def test_platform_and_comment_system_detection(fs: Path) -> None:
 def test_html_to_text_paragraphs_and_scripts() -> None:
     assert html_to_text("<p>a &amp; b</p><script>alert(1)</script><p>c<br>d</p>") == "a & b\n\nc\nd"
     assert html_to_text("") == ""
+
+
+def test_html_to_text_of_plain_text_matches_the_lxml_path() -> None:
+    """Text without markup skips lxml; the result must be what lxml (or its fallback) gives."""
+    import random
+    import re
+    import string
+
+    from lxml import html as lxml_html
+
+    from pipeline.sources import htmltext
+
+    def through_lxml(fragment: str) -> str:
+        try:
+            root = lxml_html.fragment_fromstring(fragment, create_parent="div")
+        except Exception:  # noqa: BLE001 - control characters: html_to_text's own fallback
+            return htmltext._normalise(re.sub(r"<[^>]+>", " ", fragment))
+        return htmltext.element_text(root)
+
+    rng = random.Random(7)
+    alphabet = string.ascii_letters + " \t\n\f\v\u00a0\u2028\x85\x1f\ufeffé—'\"/>;#"
+    checked = 0
+    for _ in range(5000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 40)))
+        if htmltext._MARKUP.search(text) or not text.strip():
+            continue
+        checked += 1
+        assert html_to_text(text) == through_lxml(text), repr(text)
+    assert checked > 4000
+    assert html_to_text("Tom &amp; Jerry") == "Tom & Jerry"  # entities still go through lxml

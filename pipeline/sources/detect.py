@@ -91,12 +91,25 @@ def detect_platform(html: str, base_url: str, headers: dict[str, str] | None = N
     return Detection("generic", "no platform markers")
 
 
+# Literal text that every pattern of _COMMENT_SYSTEMS contains (checked by
+# tests/test_crawl_accounting.py). The patterns are ~14 case-insensitive regexes over the whole
+# page (~5 ms for a 20 kB post page); most pages contain none of these words, and one lower()
+# plus substring checks tell that in ~0.1 ms.
+COMMENT_SYSTEM_HINTS = ("disqus", "fb-comments", "facebook.com/plugins/comments", "fb:comments", "commento",
+                        "hyvor", "intensedebate", "livefyre", "utteranc.es", "giscus.app", "remark42", "isso",
+                        "cusdis", "graphcomment", "vuukle", "spot.im", "openweb")
+
+
 def detect_comment_system(html: str) -> str | None:
     """Name of a third-party comment system embedded in the page, else ``None``."""
+    low = html.lower()
+    if not any(hint in low for hint in COMMENT_SYSTEM_HINTS):
+        return None
     for name, pattern in _COMMENT_SYSTEMS:
         if pattern.search(html):
             return name
     return None
 
 
-__all__ = ["Detection", "detect_platform", "detect_comment_system", "wp_api_root", "generator"]
+__all__ = ["COMMENT_SYSTEM_HINTS", "Detection", "detect_platform", "detect_comment_system", "wp_api_root",
+           "generator"]

@@ -15,12 +15,17 @@ _BLOCK_TAGS = frozenset({
 })
 _DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "object", "svg")
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
+_MARKUP = re.compile(r"[<&\r\x00]")
 
 
 def html_to_text(fragment: str | None) -> str:
     """Plain text of an HTML fragment: paragraphs joined by ``"\\n\\n"``, ``<br>`` as ``"\\n"``."""
     if not fragment or not fragment.strip():
         return ""
+    if not _MARKUP.search(fragment):
+        # No tag, entity, CR or NUL (most titles and term names, many comments): lxml would
+        # return the same text, at ~30x the cost.
+        return _normalise(fragment)
     from lxml import html as lxml_html
 
     try:
