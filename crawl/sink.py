@@ -95,19 +95,30 @@ class RecordSink:
         self.state = CrawlState(state_dir)
         self.report = SinkReport()
         self.open: dict[str, _OpenPost] = {}
+        self._writes: list[tuple[Callable[..., None], tuple[Any, ...]]] = []  # state writes of this batch
+        self._signatures: dict[str, str] = {}  # post url -> signature emitted in this batch (not yet committed)
         self.comment_systems: dict[str, Counter[str]] = {}  # site -> third-party systems on post pages
         self.site_index = {site: i for i, site in enumerate(sites)}
         self.live = live  # shared counters: [site index * len(LIVE_FIELDS) + field index]
 
     # ------------------------------------------------------------------ the loop's side
     def handle_batch(self, messages: list[tuple[str, tuple[Any, ...]]]) -> None:
-        """Handle ``messages`` in order; their state writes share one commit, made last."""
-        with self.state.transaction():
-            for op, args in messages:
-                getattr(self, f"on_{op}")(*args)
-            # Bytes reach the kernel before the commit that says they were written.
-            self.archive.flush()
-            self.writer.flush()
+        """Handle ``messages`` in order; their state writes share one commit, made last.
+
+        The handlers queue their state writes; they run in one short transaction after the
+        batch's bytes reached the kernel, so the crawler (which writes discovered posts to the
+        same sqlite file) never waits for this process's parsing and compression.
+        """
+        for op, args in messages:
+            getattr(self, f"on_{op}")(*args)
+        self.archive.flush()
+        self.writer.flush()
+        writes, self._writes = self._writes, []
+        if writes:
+            with self.state.transaction():
+                for write, args in writes:
+                    write(*args)
+        self._signatures.clear()
 
     def close(self) -> SinkReport:
         self.archive.close()
@@ -147,12 +158,16 @@ class RecordSink:
             self.comment_systems.setdefault(site, Counter())[third] += 1
         post = build_post_record(site_id=site, url=post_url, **fields)
         signature = assemble.post_signature(post)
-        stored = self.state.post(post_url)
-        if stored is not None and stored.emitted_signature == signature:
+        previous = self._signatures.get(post_url)
+        if previous is None:
+            stored = self.state.post(post_url)
+            previous = stored.emitted_signature if stored is not None else None
+        if previous == signature:
             self.report.post_pages.append((site, token, POST_PAGE_SKIPPED, "unchanged"))
             return
         self.writer.emit("post", post)
-        self.state.set_emitted(post_url, signature)
+        self._signatures[post_url] = signature
+        self._writes.append((self.state.set_emitted, (post_url, signature)))
         self._count(site, "post")
         self.report.post_pages.append((site, token, POST_PAGE_EMITTED, ""))
 
@@ -189,7 +204,8 @@ class RecordSink:
             self.writer.emit("comment", comment)
             written.append((key, digest))
             self._count(site, "comment")
-        self.state.record_comments(post_url, written)
+        if written:
+            self._writes.append((self.state.record_comments, (post_url, written)))
         post.known.update(written)
 
     def on_site_row(self, site: str, data: dict[str, Any], crawler_systems: dict[str, int]) -> None:
@@ -202,14 +218,15 @@ class RecordSink:
         post = self.open.pop(post_url, None)
         if complete is not None and not (post and post.failed):
             validators = {u: Validators(*v) for u, v in complete["validators"].items()}
-            self.state.complete_post(post_url, validators=validators, now=complete["now"],
-                                     modified_at=complete["modified_at"], lastmod=complete["lastmod"])
+            self._writes.append((lambda: self.state.complete_post(
+                post_url, validators=validators, now=complete["now"], modified_at=complete["modified_at"],
+                lastmod=complete["lastmod"]), ()))
 
     def on_site_done(self, site: str, validators: dict[str, tuple[Any, ...]], info: dict[str, Any],
                      now: str) -> None:
         """The site's listings were all read: store their validators and the site record."""
-        self.state.save_validators({u: Validators(*v) for u, v in validators.items()}, now)
-        self.state.save_site_info(site, info, complete_at=now)
+        self._writes.append((self.state.save_validators, ({u: Validators(*v) for u, v in validators.items()}, now)))
+        self._writes.append((lambda: self.state.save_site_info(site, info, complete_at=now), ()))
 
     # ------------------------------------------------------------------ helpers
     def reject(self, site: str, url: str, reason: str, *, status: int | None, detail: str) -> None:
@@ -273,7 +290,10 @@ def _die_with_parent() -> None:
 def serve(inbox: Any, outbox: Any, config: dict[str, Any], live: Any) -> None:
     """The writer process: handle batches until "close" (or EOF), then send the report."""
     _die_with_parent()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the crawler's to handle; it closes us
+    # Ctrl-C and a polite SIGTERM reach the whole process group: they are the crawler's to handle
+    # (it closes us after its last message). If the crawler dies instead, so do we (above).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     if os.getppid() != config["parent_pid"]:
         return  # the crawler died before we could ask to die with it
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
