@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
 import random
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -63,7 +66,7 @@ def test_kill9_at_random_moments_then_rerun_loses_nothing(flavour: str, tmp_path
                     break
                 time.sleep(0.005)
             finished = proc.poll() is not None
-            writers = _children(proc.pid)  # the crawl's writer process (crawl.sink)
+            writers = _children(proc.pid)  # the crawl's writer process (crawl.sink) and multiprocessing's helper
             proc.kill()  # SIGKILL: no cleanup, no flush, no close
             proc.wait(timeout=30)
             assert finished or writers, "the crawler runs a writer process"
@@ -85,3 +88,37 @@ def test_kill9_at_random_moments_then_rerun_loses_nothing(flavour: str, tmp_path
     assert posts == {p["url"] for p in truth["posts"] if p["public"]}
     assert comments == {(c["post_url"], c["platform_comment_id"], c["parent_platform_comment_id"])
                         for c in truth["comments"] if c["visible"]}
+
+
+@pytest.mark.slow
+def test_a_killed_writer_stops_the_crawl_with_a_reason_and_the_rerun_is_exact(tmp_path: Path) -> None:
+    """``kill -9`` of the writer process alone: the crawler stops (exit 1, says why); a rerun completes."""
+    blog = generate("wordpress")
+    with serve(blog) as server:
+        sites = [{"id": "wp", "url": server.base_url}]
+        out = tmp_path / "killed" / "raw.jsonl"
+        proc = subprocess.Popen(crawl_command(sites, tmp_path, out="killed"), cwd=ROOT, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 120
+        while proc.poll() is None and time.monotonic() < deadline:
+            if out.exists() and out.read_bytes().count(b"\n") >= 30:
+                break
+            time.sleep(0.005)
+        # The writer (spawn_main) besides multiprocessing's resource tracker.
+        writers = [p for p in _children(proc.pid) if b"resource_tracker" not in Path(f"/proc/{p}/cmdline").read_bytes()]
+        assert proc.poll() is None and len(writers) == 1, "the crawl ended before the writer could be killed"
+        os.kill(writers[0], signal.SIGKILL)
+        _, stderr = proc.communicate(timeout=120)
+        assert proc.returncode == 1, stderr[-2000:]
+        assert "writer process stopped" in stderr and "run the crawl again" in stderr, stderr[-2000:]
+        stats = json.loads((tmp_path / "killed" / "stats.json").read_text())
+        assert stats["writer_failed"] and stats["accounting_adds_up"]
+
+        final = subprocess.run(crawl_command(sites, tmp_path, out="final"), cwd=ROOT, capture_output=True, text=True,
+                               timeout=300)
+        assert final.returncode == 0, final.stderr[-2000:]
+        truth = truth_dict(blog, server.base_url)
+    records = read_raw(out) + read_raw(tmp_path / "final" / "raw.jsonl")
+    assert {r["url"] for r in records if r["type"] == "post"} == {p["url"] for p in truth["posts"] if p["public"]}
+    assert {(r["post_url"], r["platform_comment_id"]) for r in records if r["type"] == "comment"} == \
+        {(c["post_url"], c["platform_comment_id"]) for c in truth["comments"] if c["visible"]}
