@@ -103,7 +103,8 @@ def process(settings: Settings, run_id: str, *, from_archive: bool = False, work
         if not warcs:
             raise JobError(f"no WARC files under {settings.archive_dir}: nothing to rebuild from")
         records = _as_raw_dicts(rebuild_from_warc(warcs))
-        result = process_records(records, out_dir, run_id, pseudonym_key=key, settings=proc_settings, progress=progress)
+        result = process_records(records, out_dir, run_id, pseudonym_key=key, settings=proc_settings, progress=progress,
+                                 earlier_posts=_earlier_posts(settings))
         included = [run_id]
     else:
         crawl_file = settings.run_dir(run_id) / "crawl" / "raw.jsonl"
@@ -112,9 +113,16 @@ def process(settings: Settings, run_id: str, *, from_archive: bool = False, work
         included = pending_runs(settings, run_id)
         files = [settings.run_dir(r) / "crawl" / "raw.jsonl" for r in included]
         result = process_crawl(files, out_dir, run_id, home=settings.home, pseudonym_key=key,
-                               settings=proc_settings, progress=progress)
+                               settings=proc_settings, progress=progress, earlier_posts=_earlier_posts(settings))
     return {"posts": result.posts, "comments": result.comments, "sentiment": result.sentiment,
             "quarantined": result.quarantined, "stages": result.counts, "included_runs": included}
+
+
+def _earlier_posts(settings: Settings) -> Any:
+    """The warehouse lookup the process stage uses for comments whose post an earlier run loaded."""
+    from warehouse.corpus import earlier_posts
+
+    return lambda post_ids: earlier_posts(settings.working_db, post_ids)
 
 
 LOADED_MARKER = "LOADED"

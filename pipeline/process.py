@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import logging
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,10 @@ from pipeline.records import (
 )
 from pipeline.settings import ProcessSettings
 from pipeline.stage import StageCounter
+
+# post ids -> {"author": ..., "language": ...} of posts loaded by earlier runs (flows passes a
+# warehouse lookup; pipeline itself reads no database).
+EarlierPosts = Callable[[list[str]], Mapping[str, Mapping[str, Any]]]
 
 log = logging.getLogger(__name__)
 
@@ -102,15 +106,23 @@ class ProcessResult:
 
 def process_crawl(crawl_files: list[Path], out_dir: Path, run_id: str, *, home: Path,
                   pseudonym_key: bytes, settings: ProcessSettings | None = None,
-                  progress: bool = False) -> ProcessResult:
+                  progress: bool = False, earlier_posts: EarlierPosts | None = None) -> ProcessResult:
     """Process the crawl output files of one run into ``out_dir/*.parquet``."""
     settings = settings or ProcessSettings()
     records: Iterator[dict[str, Any]] = (rec for path in crawl_files for rec in read_jsonl(path))
-    return process_records(records, out_dir, run_id, pseudonym_key=pseudonym_key, settings=settings, progress=progress)
+    return process_records(records, out_dir, run_id, pseudonym_key=pseudonym_key, settings=settings, progress=progress,
+                           earlier_posts=earlier_posts)
 
 
 def process_records(records: Iterable[dict[str, Any]], out_dir: Path, run_id: str, *, pseudonym_key: bytes,
-                    settings: ProcessSettings, progress: bool = False) -> ProcessResult:
+                    settings: ProcessSettings, progress: bool = False,
+                    earlier_posts: EarlierPosts | None = None) -> ProcessResult:
+    """Fold, extract, thread, score and write one run's records.
+
+    ``earlier_posts`` looks up posts that earlier runs loaded (post id -> ``author``,
+    ``language``): a late comment on an unchanged post arrives without its post, and still needs
+    to know whether the post's author wrote it and which language to fall back on.
+    """
     from pipeline import dedup, language, sentiment
 
     batch = fold(records)
@@ -170,8 +182,10 @@ def process_records(records: Iterable[dict[str, Any]], out_dir: Path, run_id: st
     # -- comments: ids, parents, depth, pseudonyms ---------------------------------------
     failed_urls = [raw.url for raw in batch.posts.values() if ids.post_id(raw.url) not in posts
                    and ids.post_id(raw.url) not in redirect]
+    missing = sorted({comment_post_id(c, url_to_pid) for c in batch.comments.values()} - set(posts))
+    earlier = dict(earlier_posts(missing)) if earlier_posts is not None and missing else {}
     comments = build_comments(batch.comments.values(), url_to_pid, posts, pseudonym_key, run_id, comment_counter,
-                              failed_urls)
+                              failed_urls, earlier=earlier)
 
     # -- language and sentiment -----------------------------------------------------------
     scores: list[SentimentScore] = []
@@ -182,7 +196,8 @@ def process_records(records: Iterable[dict[str, Any]], out_dir: Path, run_id: st
     for c in comments:
         # Short comments ("Thanks!") are often undecidable alone; the post's language decides then.
         post = posts.get(c.post_id)
-        lang = language.detect(c.text, fallback=post.language if post is not None else None)
+        fallback = post.language if post is not None else (earlier.get(c.post_id) or {}).get("language")
+        lang = language.detect(c.text, fallback=fallback)
         c = _replace(c, language=lang)
         final_comments.append(c)
         res = sentiment.score_text(c.text, lang)
@@ -232,17 +247,25 @@ def _score_row(kind: str, target: str, res, run_id: str) -> SentimentScore:  # n
                           res.share_positive, res.share_negative, res.sentences, run_id)
 
 
+def comment_post_id(c: RawComment, url_to_pid: dict[str, str]) -> str:
+    """The post a comment belongs to: this run's post for its URL or alias, else the id its URL derives.
+
+    The id is derived from the URL, so a comment whose post was loaded by an earlier run (a late
+    comment on an unchanged post) still finds it.
+    """
+    canonical = ids.canonical_url(c.post_url)
+    return url_to_pid.get(c.post_url) or url_to_pid.get(canonical) or ids.post_id(canonical)
+
+
 def build_comments(raw_comments: Iterable[RawComment], url_to_pid: dict[str, str], posts: dict[str, Post],
                    key: bytes, run_id: str, counter: StageCounter,
-                   failed_post_urls: Iterable[str] = ()) -> list[Comment]:
+                   failed_post_urls: Iterable[str] = (), earlier: Mapping[str, Mapping[str, Any]] | None = None,
+                   ) -> list[Comment]:
     """Derived ids, parents resolved by native id within the post, depth from the chain."""
     by_post: dict[str, list[RawComment]] = {}
     failed = {ids.post_id(url) for url in failed_post_urls}
     for c in raw_comments:
-        canonical = ids.canonical_url(c.post_url)
-        # The post id is derived from the URL, so a comment whose post was loaded by an earlier
-        # run (a late comment on an unchanged post) still finds it.
-        pid = url_to_pid.get(c.post_url) or url_to_pid.get(canonical) or ids.post_id(canonical)
+        pid = comment_post_id(c, url_to_pid)
         if pid in failed:
             counter.drop(f"{c.post_url}#{c.platform_comment_id or ''}", "post_quarantined",
                          "the comment's post could not be extracted in this run", c.site_id)
@@ -264,7 +287,9 @@ def build_comments(raw_comments: Iterable[RawComment], url_to_pid: dict[str, str
                     log.info("comment %s: parent %s not public; kept as top level", cid, c.parent_platform_comment_id)
             parent_of[cid] = parent
             made.append((c, cid, parent))
-        author_norm = normalise_name(post.author) if post is not None and post.author else None
+        # The post's byline: from this run's post, else from the warehouse (an earlier run's post).
+        byline = post.author if post is not None else ((earlier or {}).get(pid) or {}).get("author")
+        author_norm = normalise_name(byline) if byline else None
         for c, cid, parent in made:
             depth, cur, hops = 1, parent, 0
             while cur is not None and hops < 1000:

@@ -77,6 +77,37 @@ def test_a_late_comment_on_a_post_of_an_earlier_run_is_kept(tmp_path: Path) -> N
     assert row["post_id"] == ids.post_id(URL)
 
 
+def test_a_late_author_reply_on_a_post_an_earlier_run_loaded_is_an_author_reply(tmp_path: Path) -> None:
+    """Run 1 loads the post; run 2 brings only new comments, one by the post's author, and finds
+    the post's byline and language in the warehouse (the lookup flows passes to the process stage)."""
+    from warehouse.corpus import earlier_posts
+    from warehouse.load import load_run
+
+    db = tmp_path / "work" / "warehouse.duckdb"
+    _, out1 = _run(tmp_path, [_post(), _comment("1")], run_id="r1")
+    load_run(db, out1, "r1")
+    crawl = tmp_path / "r2" / "crawl" / "raw.jsonl"
+    crawl.parent.mkdir(parents=True)
+    crawl.write_text(json.dumps(_comment("2", "1", author="Dr. Ann", text="Glad it helped.")) + "\n"
+                     + json.dumps(_comment("3", "1", text="Merci!")) + "\n", encoding="utf-8")
+    looked_up: list[list[str]] = []
+
+    def lookup(post_ids: list[str]) -> dict:
+        looked_up.append(post_ids)
+        return earlier_posts(db, post_ids)
+
+    result = process_crawl([crawl], tmp_path / "r2" / "processed", "r2", home=tmp_path, pseudonym_key=KEY,
+                           settings=ProcessSettings(workers=1, timeout_s=60), earlier_posts=lookup)
+    assert result.comments == 2 and looked_up == [[ids.post_id(URL)]]
+    rows = {r["platform_comment_id"]: r for r in pq.read_table(tmp_path / "r2" / "processed" / "comments.parquet")
+            .to_pylist()}
+    assert rows["2"]["is_post_author"] and not rows["3"]["is_post_author"]
+    load_run(db, tmp_path / "r2" / "processed", "r2")
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("select count(*) filter (where is_post_author) from comments").fetchone()[0] == 1
+    assert earlier_posts(tmp_path / "nowhere.duckdb", ["x"]) == {}  # before the first load
+
+
 def test_comments_of_a_post_that_failed_extraction_go_to_quarantine(tmp_path: Path) -> None:
     result, out = _run(tmp_path, [_post(html="<html><body><script>var x = 1;</script></body></html>"), _comment("1")])
     assert result.posts == 0 and result.comments == 0

@@ -1,4 +1,4 @@
-"""The topic model's corpus, read from the working database.
+"""What later stages read back from the working database: the topic corpus, earlier posts.
 
 ``flows.jobs.topics`` fits or infers topics over every post (and infers over every comment) of the
 configured languages; texts in other languages, or without a detected language, stay out of the
@@ -50,3 +50,23 @@ def read_topic_corpus(db_path: Path | str, *, languages: tuple[str, ...] | list[
         finally:
             conn.close()
     return TopicCorpus(posts, comments)
+
+
+def earlier_posts(db_path: Path | str, post_ids: list[str], *,
+                  lock_timeout_s: float = DEFAULT_TIMEOUT_S) -> dict[str, dict[str, str | None]]:
+    """``post_id -> {"author", "language"}`` of the given posts already in the warehouse.
+
+    Empty before the first load (no database yet). Read under the writer lock, like the corpus.
+    """
+    from warehouse.db import connect_writer, sql_text
+
+    db_path = Path(db_path)
+    if not post_ids or not db_path.exists():
+        return {}
+    with writer_lock(db_path.parent, timeout_s=lock_timeout_s):
+        conn = connect_writer(db_path)
+        try:
+            rows = conn.execute(sql_text("queries", "earlier_posts"), {"post_ids": list(post_ids)}).fetchall()
+        finally:
+            conn.close()
+    return {pid: {"author": author, "language": language} for pid, author, language in rows}
