@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flows.prefect_env import configure_prefect_defaults
@@ -20,6 +21,25 @@ from prefect import flow, task  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 
 from flows import jobs  # noqa: E402
+
+
+class _UserErrorsWithoutTraceback(logging.Filter):
+    """Prefect logs a failed run's exception with its traceback before the CLI prints its one-line
+    error. For errors the user can act on (bad config, a failed job, a warehouse problem) the
+    message is the useful part; bugs keep their traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from pipeline.settings import ConfigError
+        from warehouse.errors import WarehouseError
+
+        if record.exc_info and isinstance(record.exc_info[1], (jobs.JobError, ConfigError, WarehouseError)):
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+for _name in ("prefect.flow_runs", "prefect.task_runs"):
+    logging.getLogger(_name).addFilter(_UserErrorsWithoutTraceback())
 
 
 def _settings(home: str, config: str | None, sites: list[dict[str, Any]] | None = None):  # noqa: ANN202

@@ -65,6 +65,19 @@ def test_user_errors_are_one_clear_line(tmp_path: Path) -> None:
     assert proc.returncode == 2 and "not an http(s) URL" in proc.stderr
 
 
+def test_a_failing_flow_ends_in_one_line_that_says_what_to_do(tmp_path: Path, small_blog) -> None:
+    """A damaged working database fails the Prefect run: no traceback from Prefect or the CLI."""
+    _blog, server = small_blog
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "warehouse.duckdb").write_bytes(os.urandom(5000))
+    proc = subprocess.run([str(BIN / "blogscope"), "run", server.base_url, "--home", str(tmp_path), "--allow-private"],
+                          env=_clean_env(tmp_path), capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2, proc.stderr[-3000:]
+    assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
+    assert "is not a DuckDB database" in proc.stderr and ".damaged" in proc.stderr
+
+
 def test_parser_knows_the_documented_contract() -> None:
     args = build_parser().parse_args(["run", "http://a.example/", "http://b.example/", "--home", "h", "--allow-private"])
     assert args.urls == ["http://a.example/", "http://b.example/"] and args.allow_private

@@ -99,7 +99,19 @@ def connect_writer(path: Path | str, *, migrate_schema: bool = True) -> "duckdb.
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    conn = duckdb.connect(str(path), config=dict(BASE_CONFIG))
+    try:
+        conn = duckdb.connect(str(path), config=dict(BASE_CONFIG))
+    except duckdb.IOException as exc:
+        if "not a valid DuckDB database" not in str(exc):
+            raise
+        from warehouse.errors import DamagedDatabase
+
+        published = path.parent.parent / "blogscope.duckdb"  # HOME/work/warehouse.duckdb -> HOME/blogscope.duckdb
+        restore = (f", copy the analysts' last published copy in its place (cp {published} {path})"
+                   if published.is_file() else "")
+        raise DamagedDatabase(
+            f"{path} is not a DuckDB database (damaged, or another program wrote it). Move it aside "
+            f"(mv {path} {path}.damaged){restore} and run again") from exc
     try:
         # Strings without an offset are read as UTC; stored TIMESTAMPs are UTC.
         conn.execute("SET TimeZone = 'UTC'")

@@ -29,3 +29,7 @@ class WarehouseBusy(WarehouseError):
 
 class PublishError(WarehouseError):
     """The analysts' copy could not be published; the previous copy is intact."""
+
+
+class DamagedDatabase(WarehouseError):
+    """The working database file is not a DuckDB database (damaged, or written by something else)."""
