@@ -40,8 +40,13 @@ def _sites_from_args(settings: Settings, args: argparse.Namespace) -> tuple[Site
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
             raise UserError(f"{path}: not valid TOML: {exc}") from exc
+        if not data.get("sites"):
+            found = sorted(data)
+            raise UserError(f"{path}: a site list is [[sites]] tables (id, url, platform, ...); "
+                            + (f"found only {found}" if found else "the file is empty")
+                            + " (see README: Site list and configuration)")
         try:
-            sites.extend(load_sites(data.get("sites", []), str(path)))
+            sites.extend(load_sites(data["sites"], str(path)))
         except ConfigError as exc:
             raise UserError(str(exc)) from exc
     for url in getattr(args, "urls", []) or []:

@@ -63,6 +63,11 @@ def test_user_errors_are_one_clear_line(tmp_path: Path) -> None:
     proc = subprocess.run([str(BIN / "blogscope"), "run", "ftp://example.org/", "--home", str(tmp_path)],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "not an http(s) URL" in proc.stderr
+    typo = tmp_path / "sites.toml"
+    typo.write_text('[[site]]\nid = "x"\nurl = "https://blog.example.org/"\n', encoding="utf-8")
+    proc = subprocess.run([str(BIN / "blogscope"), "run", "--sites", str(typo), "--home", str(tmp_path)],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "[[sites]]" in proc.stderr and "['site']" in proc.stderr, proc.stderr
 
 
 def test_a_failing_flow_ends_in_one_line_that_says_what_to_do(tmp_path: Path, small_blog) -> None:
