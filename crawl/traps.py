@@ -11,10 +11,13 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, urlsplit
 
+from pipeline.ids import VARIANT_PARAMS
+
+# Variants of a post URL (shared with canonical URLs), plus actions, previews, search, calendars
+# and print/format views that only multiply pages.
 _TRAP_PARAMS = re.compile(
-    r"^(replytocom|showcomment|m|amp|utm_[a-z]+|fbclid|gclid|mc_cid|mc_eid|sessionid|sid|phpsessid|"
-    r"jsessionid|share|action|doing_wp_cron|preview|preview_id|_wpnonce|s|calendar|ical|outlook-ical|"
-    r"format|print|tribe-bar-date|eventdisplay)$",
+    "^(" + "|".join((*VARIANT_PARAMS, "action", "doing_wp_cron", "preview", "preview_id", "_wpnonce", "s", "calendar",
+                     "ical", "outlook-ical", "format", "print", "tribe-bar-date", "eventdisplay")) + ")$",
     re.IGNORECASE,
 )
 _TRAP_PATH = re.compile(

@@ -13,12 +13,13 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 _ID_LEN = 16
 
-# Query parameters that never change which post a URL names.
-_DROP_PARAMS = re.compile(
-    r"^(utm_[a-z]+|m|amp|replytocom|fbclid|gclid|mc_cid|mc_eid|sessionid|sid|phpsessid|jsessionid|"
-    r"share|ref|showcomment|cpage)$",
-    re.IGNORECASE,
-)
+# Tracking, session, mobile/AMP and reply-link parameters (regex alternatives): they never change
+# which post a URL names. Canonical URLs drop them; the crawler never fetches a URL carrying one
+# (crawl.traps adds its own trap-only parameters to this list).
+VARIANT_PARAMS = ("utm_[a-z]+", "m", "amp", "replytocom", "showcomment", "fbclid", "gclid", "mc_cid", "mc_eid",
+                  "sessionid", "sid", "phpsessid", "jsessionid", "share")
+# Also dropped when canonicalising, but fetched: a referral tag, WordPress's comment page number.
+_DROP_PARAMS = re.compile("^(" + "|".join((*VARIANT_PARAMS, "ref", "cpage")) + ")$", re.IGNORECASE)
 _AMP_SUFFIX = re.compile(r"/amp/?$")
 _COMMENT_PAGE = re.compile(r"/comment-page-\d+/?$")
 
