@@ -22,7 +22,6 @@ object that tests drive in-process.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import logging
 import os
 import pickle
@@ -135,8 +134,7 @@ class RecordSink:
         extra = {
             HEADER_KIND: fields["kind"], HEADER_SITE: fields["site"], HEADER_PLATFORM: fields["platform"],
             HEADER_POST: fields["post"], HEADER_META: meta_header(fields["archive_meta"]),
-            "WARC-Payload-Digest-Blogscope": "sha1:" + hashlib.sha1(body).hexdigest(),
-        }
+        }  # warcio adds WARC-Payload-Digest (sha1 of the body as received)
         try:
             self.archive.write(
                 url=fields["url"], status=fields["status"], reason=_reason(fields["status"]),
