@@ -208,16 +208,6 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_report(args: argparse.Namespace) -> int:
-    from flows import jobs
-
-    settings = _settings(args)
-    _require_published(settings)
-    out = jobs.report(settings, Path(args.out) if args.out else None, since=args.since, until=args.until, site=args.site)
-    print(f"report: {out}")
-    return 0
-
-
 def cmd_status(args: argparse.Namespace) -> int:
     from warehouse.query import format_result, query_file
 

@@ -83,6 +83,19 @@ def test_a_failing_flow_ends_in_one_line_that_says_what_to_do(tmp_path: Path, sm
     assert "is not a DuckDB database" in proc.stderr and ".damaged" in proc.stderr
 
 
+def test_every_command_a_message_or_doc_names_exists() -> None:
+    """Errors and docs tell users what to run; each `blogscope CMD` they name must be a command."""
+    import re
+
+    root = Path(__file__).resolve().parent.parent
+    files = [p for d in ("crawl", "pipeline", "flows", "warehouse", "demoblog", "bench") for p in (root / d).rglob("*.py")]
+    files += [root / "README.md", *root.glob("docs/*.md"), *root.glob("*/README.md")]
+    named = re.compile(r"""[`'"](?:\.venv/bin/)?blogscope ([a-z][a-z-]*)(?=[`'"]| -| https?:| [~/A-Z"'.])""")
+    unknown = {(m.group(1), str(f.relative_to(root))) for f in files
+               for m in named.finditer(f.read_text(encoding="utf-8", errors="replace")) if m.group(1) not in COMMANDS}
+    assert not unknown, f"messages or docs name commands that do not exist: {sorted(unknown)}"
+
+
 def test_parser_knows_the_documented_contract() -> None:
     args = build_parser().parse_args(["run", "http://a.example/", "http://b.example/", "--home", "h", "--allow-private"])
     assert args.urls == ["http://a.example/", "http://b.example/"] and args.allow_private

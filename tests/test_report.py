@@ -628,7 +628,7 @@ def test_database_without_views_names_what_to_run(tmp_path: Path) -> None:
     summary, html = _no_crash_report(db, tmp_path)
     assert set(summary.missing_views) >= {"v_comment_threads", "v_post_discussion", "v_current_topics",
                                           "v_late_comments"}
-    assert "run `blogscope load`" in html
+    assert "run `blogscope migrate`" in html
 
 
 def test_no_topics_yet(tmp_path: Path) -> None:

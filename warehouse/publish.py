@@ -57,7 +57,7 @@ def publish(working_db: Path | str, published_db: Path | str, *,
     working_db, published_db = Path(working_db), Path(published_db)
     with writer_lock(working_db.parent, timeout_s=lock_timeout_s):
         if not working_db.exists():
-            raise PublishError(f"no working database at {working_db}; run 'blogscope load' (or migrate) first")
+            raise PublishError(f"no working database at {working_db}; run 'blogscope run' or 'blogscope migrate' first")
         try:
             conn = connect_writer(working_db, migrate_schema=False)
             try:
@@ -86,7 +86,7 @@ def publish(working_db: Path | str, published_db: Path | str, *,
             tmp.unlink(missing_ok=True)
             raise PublishError(
                 f"could not publish {published_db}: {exc}. The previous copy is intact; "
-                "free disk space and run 'blogscope publish'") from exc
+                "free disk space and run 'blogscope migrate' (it publishes again)") from exc
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise

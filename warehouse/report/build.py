@@ -36,7 +36,7 @@ def _connect_read_only(db_path: Path) -> Any:
     from warehouse.query import QueryRefused, connect_readonly
 
     if not db_path.is_file():
-        raise ReportError(f"no database at {db_path}: run `blogscope run` or `blogscope load` for this home first "
+        raise ReportError(f"no database at {db_path}: run `blogscope run` (or `blogscope demo`) for this home first "
                           "(the report reads the published HOME/blogscope.duckdb)")
     try:
         return connect_readonly(db_path)

@@ -24,8 +24,8 @@ EXCERPT_CHARS = 240
 def _no_data(data: ReportData, views: Sequence[str], what: str) -> str:
     broken = [f"{v} ({data.missing[v]})" for v in views if v in data.missing]
     if broken:
-        return (f"{what}. The database has no usable {', '.join(broken)}: run `blogscope load` (it migrates the "
-                "warehouse) and then this report again.")
+        return (f"{what}. The database has no usable {', '.join(broken)}: run `blogscope migrate` (it upgrades "
+                "the schema and publishes) and then this report again.")
     return what + "."
 
 
