@@ -598,7 +598,9 @@ class SiteRun:
                 action = "revisit"
             else:
                 continue
-            if action == "full" and st is None and not task.candidate:
+            # max_posts caps first fetches (posts never completed, this run's new ones included);
+            # the rest follow in later runs. Known posts that changed are always fetched.
+            if action == "full" and not (st is not None and st.complete) and not task.candidate:
                 if new_budget is not None:
                     if new_budget <= 0:
                         continue

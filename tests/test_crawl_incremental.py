@@ -84,3 +84,21 @@ def test_edited_post_is_emitted_again_once(tmp_path: Path) -> None:
     assert [r["type"] for r in emitted] == ["post"]
     assert "A correction added after publication." in emitted[0]["html"]
     assert emitted[0]["url"].endswith(blog.post_path(post))
+
+
+def test_max_posts_takes_a_big_blog_in_slices(tmp_path: Path) -> None:
+    """``max_posts = 5``: each run fetches at most 5 posts it never finished; together they cover the blog."""
+    from demoblog.generate import truth_dict
+
+    blog = generate("wordpress", seed=5, n_posts=12)
+    with serve(blog) as server:
+        sites = [{"id": "wp", "url": server.base_url, "max_posts": 5}]
+        runs = [run_crawl(sites, tmp_path, out=f"run{i}") for i in range(4)]
+        truth = truth_dict(blog, server.base_url)
+    public = {p["url"] for p in truth["posts"] if p["public"]}
+    per_run = [{r["url"] for r in records if r["type"] == "post"} for records in runs]
+    assert [len(p) for p in per_run] == [5, 5, len(public) - 10, 0]
+    assert set().union(*per_run) == public
+    # Each slice brings its posts' comments: over the runs, every visible comment once.
+    comments = [(r["post_url"], r["platform_comment_id"]) for records in runs for r in records if r["type"] == "comment"]
+    assert sorted(comments) == sorted((c["post_url"], c["platform_comment_id"]) for c in truth["comments"] if c["visible"])
