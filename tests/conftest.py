@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# The unpacked language model is cached per user (pipeline.language.model_cache_dir); the tests,
+# and the CLI subprocesses they start, use a cache of their own instead of the user's.
+os.environ.setdefault("BLOGSCOPE_CACHE_DIR", tempfile.mkdtemp(prefix="blogscope-test-cache-"))
 
 
 def shared_data_dir() -> Path:

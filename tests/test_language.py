@@ -172,3 +172,24 @@ def test_import_stays_light() -> None:
     done = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == ""
+
+
+def test_the_unpacked_model_cache_gives_the_same_answers(tmp_path: Path) -> None:
+    """The memory-mapped cache of the unpacked model classifies exactly as the packed model;
+    a cache folder that cannot be written is skipped, not an error."""
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    from pipeline.language import _load_identifier
+
+    packed = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    first = _load_identifier(tmp_path / "cache")  # unpacks and writes the cache
+    assert any((tmp_path / "cache").iterdir())
+    cached = _load_identifier(tmp_path / "cache")  # reads it
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    uncached = _load_identifier(blocker / "cache")  # cannot be created: works without
+    texts = ["Thanks, this helped me a lot with my insomnia.", "Das ist ein deutscher Satz über Schlaf.",
+             "Ceci est une phrase française.", "Esto es una frase en español sobre el sueño.", "ok", "",
+             "日本語の文です", "Привет, как дела?", GERMAN_MOJIBAKE]
+    for text in texts:
+        assert cached.rank(text) == packed.rank(text) == first.rank(text) == uncached.rank(text), text
