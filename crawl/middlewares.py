@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
+from protego import Protego
 from scrapy import Request
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.extensions.throttle import AutoThrottle
@@ -117,10 +118,20 @@ class RobotsMiddleware:
     def from_crawler(cls, crawler: Any) -> RobotsMiddleware:
         return cls(crawler)
 
-    async def process_request(self, request: Request) -> None:
+    def process_request(self, request: Request) -> Any:
+        """Decide at once when the host's rules are known (nearly always); else wait for robots.txt."""
         if request.meta.get("robots_request"):
-            return
-        rules = await self._rules(request)
+            return None
+        rules = self._parsers.get(_netloc(request.url))
+        if rules is None or not isinstance(rules, (str, Protego)):
+            return self._decide_when_known(request)  # a coroutine: Scrapy awaits it
+        self._decide(request, rules)
+        return None
+
+    async def _decide_when_known(self, request: Request) -> None:
+        self._decide(request, await self._rules(request))
+
+    def _decide(self, request: Request, rules: Any) -> None:
         refused = None
         if rules == "unavailable":
             refused = Refused("robots_unavailable", "robots.txt answered with a server error or not at all")
@@ -149,8 +160,6 @@ class RobotsMiddleware:
         return rules
 
     async def _fetch(self, request: Request, netloc: str) -> Any:
-        from protego import Protego
-
         scheme = urlsplit(request.url).scheme
         url = f"{scheme}://{netloc}/robots.txt"
         stored = self.ctx.state.robots(netloc)
