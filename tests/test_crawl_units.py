@@ -108,6 +108,27 @@ def test_archive_records_are_readable_after_a_torn_tail(tmp_path: Path) -> None:
     assert headers["WARC-Date"].startswith("2024-03-01T12:00:00")
 
 
+def test_archive_records_carry_digests_that_check(tmp_path: Path) -> None:
+    """Block and payload digests (computed by blogscope, not warcio) verify with warcio's checker."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    archive = WarcArchive(tmp_path, run_stamp="20240301T000000Z")
+    for body in (b"", b"<p>caf\xc3\xa9</p>", gzip.compress(b"<html>hello</html>" * 500)):
+        archive.write(url="http://b.example/2024/01/post/?page=2", status=200, reason="OK",
+                      response_headers=[("Content-Type", "text/html"), ("Content-Encoding", "gzip")], body=body,
+                      request_method="GET", request_headers=[("User-Agent", "t")], fetched_at=T0,
+                      extra={"WARC-Blogscope-Kind": "post-page"})
+    archive.close()
+    checked = []
+    with open(archive_files(tmp_path)[0], "rb") as fh:
+        for record in ArchiveIterator(fh, check_digests=True):
+            record.content_stream().read()
+            checked.append((record.rec_type, record.digest_checker.passed, record.digest_checker.problems))
+    assert [c[0] for c in checked] == ["warcinfo"] + ["response", "request"] * 3
+    assert all(passed is not False and not problems for _, passed, problems in checked), checked
+    assert all(passed for kind, passed, _ in checked if kind != "warcinfo")
+
+
 def test_malformed_hrefs_never_break_link_handling() -> None:
     """``http://[ccpa-preferences]`` (seen on a real page) makes urllib raise ValueError."""
     from crawl.traps import same_site, trap_reason
