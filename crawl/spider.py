@@ -85,6 +85,12 @@ def validators_of(response: Response) -> Validators:
                       hashlib.sha256(response.body).hexdigest())
 
 
+def _total_pages_header(response: Response) -> dict[str, str]:
+    """Just ``X-WP-TotalPages`` (read on every REST page; Scrapy's header lookup ignores case)."""
+    value = response.headers.get("X-WP-TotalPages")
+    return {"X-WP-TotalPages": value.decode("latin-1")} if value else {}
+
+
 def _headers(response: Response) -> dict[str, str]:
     return {k.decode("latin-1"): v[-1].decode("latin-1") for k, v in response.headers.items() if v}
 
@@ -342,7 +348,7 @@ class SiteRun:
                 posts = []
             if page == 1:
                 self.site_validators[response.request.url] = validators_of(response)
-                pages = wordpress.total_pages(_headers(response)) or 1
+                pages = wordpress.total_pages(_total_pages_header(response)) or 1
                 for n in range(2, min(pages, 1000) + 1):
                     req = self.request(self.wp_posts_url(root, n), "wp-rest-posts", self.on_wp_posts,
                                        discovery=True, extra={"page": n, "rest_root": root})
@@ -718,7 +724,7 @@ class SiteRun:
             self.ctx.sink.send("rest_comments", self.id, task.url, response.url, response.status, response.body,
                                fetched, task.platform_post_id)
             if page == 1:
-                pages = wordpress.total_pages(_headers(response)) or 1
+                pages = wordpress.total_pages(_total_pages_header(response)) or 1
                 for n in range(2, min(pages, 1000) + 1):
                     url = _with_page(response.request.url, n)
                     req = self.request(url, "wp-rest-comments", self.on_wp_comments, post=task, extra={"page": n})

@@ -42,7 +42,7 @@ def trap_reason(url: str, *, max_archive_page: int = 500) -> str | None:
         return "malformed_url"
     if parts.scheme.lower() not in ("http", "https"):
         return f"scheme_{parts.scheme.lower() or 'none'}"
-    params = parse_qsl(parts.query, keep_blank_values=True)
+    params = parse_qsl(parts.query, keep_blank_values=True) if parts.query else []
     for key, _value in params:
         if _TRAP_PARAMS.match(key):
             return f"trap_param_{key.lower()}"

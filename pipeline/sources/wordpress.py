@@ -8,6 +8,7 @@ WordPress answers anonymous clients with exactly that, but a caching proxy, a pl
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -80,6 +81,12 @@ def _gmt(entry: dict, key: str) -> str | None:
     return to_utc_iso(raw) if isinstance(raw, str) else None
 
 
+@functools.lru_cache(maxsize=4096)
+def _term_text(name: str) -> str:
+    """A category or tag name as text (a site has few; every post of a listing repeats them)."""
+    return html_to_text(name)
+
+
 def _terms(entry: dict) -> tuple[tuple[str, ...], tuple[str, ...]]:
     cats: list[str] = []
     tags: list[str] = []
@@ -89,7 +96,7 @@ def _terms(entry: dict) -> tuple[tuple[str, ...], tuple[str, ...]]:
             if not isinstance(term, dict) or not term.get("name"):
                 continue
             (cats if term.get("taxonomy") == "category" else tags if term.get("taxonomy") == "post_tag"
-             else []).append(html_to_text(term["name"]))
+             else []).append(_term_text(term["name"]))
     return tuple(cats), tuple(tags)
 
 
