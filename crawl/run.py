@@ -245,6 +245,7 @@ def run_crawl(sites: tuple[Any, ...], cs: Any, *, out: Path, state_dir: Path, ar
         "writer_cpu_s": report.cpu_s,
         "refused_connections": [f"{h}:{p} ({r})" for h, p, r in policy.refused][:100],
         "warc_files": report.warc_files,
+        "archived_responses": report.archived,  # every HTTP answer, in the WARC files above
         "writer_failed": sink.failed,
         "now": ctx.now_iso(),
     })

@@ -94,6 +94,7 @@ def test_first_crawl_collects_everything_public_and_nothing_hidden(first_crawls:
     check_against_truth(crawl["records"], crawl["truth"])
     stats = crawl["stats"]
     assert stats["requests"] == crawl["requests"]  # our count matches the server's
+    assert stats["archived_responses"] == sum(stats["responses_by_status"].values())  # every answer archived
     assert stats["rejected_by_reason"] == {} or set(stats["rejected_by_reason"]) <= {"dead_link"}
     print(f"{name}: {crawl['requests']} requests for {stats['posts']} posts "
           f"({crawl['requests'] / stats['posts']:.2f}/post), {stats['pages_per_s']} pages/s")
