@@ -37,7 +37,6 @@ response with callbacks that are fresh bound methods; blogscope's settings turn 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import tempfile
