@@ -28,6 +28,7 @@ import logging
 import signal
 import sys
 import threading
+import time
 import traceback
 from collections import Counter
 from email.utils import parsedate_to_datetime
@@ -36,7 +37,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from demoblog import blogger, wordpress
+from demoblog import blogger, faults as fault_rules, wordpress
+from demoblog.faults import Faults
 from demoblog.model import DemoBlog
 from demoblog.web import Request, Response, etag_for, http_date
 
@@ -83,10 +85,12 @@ class _DemoHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], blog: DemoBlog, admin: bool, validators: str):
+    def __init__(self, address: tuple[str, int], blog: DemoBlog, admin: bool, validators: str,
+                 faults: Faults | None = None):
         self.blog = blog
         self.admin = admin
         self.validators = validators
+        self.faults = faults or Faults()  # replaced whole (never mutated), so handlers read one value
         self.stats = RequestStats()
         super().__init__(address, _Handler)
         host, port = self.server_address[:2]
@@ -135,13 +139,22 @@ class _Handler(BaseHTTPRequestHandler):
         req = Request(method="HEAD" if head else "GET", path=path,
                       query=parse_qs(parts.query, keep_blank_values=True), base=self.server.base)
         blog = self.server.blog
+        faults = self.server.faults
+        delay_s = 0.0
         try:
             with blog.lock:
-                resp = (wordpress.handle if blog.flavour == "wordpress" else blogger.handle)(blog, req)
+                resp = fault_rules.before(blog, req, faults) if faults else None
+                if resp is None:
+                    resp = (wordpress.handle if blog.flavour == "wordpress" else blogger.handle)(blog, req)
+                    if faults:
+                        outcome = fault_rules.after(blog, req, resp, faults)
+                        resp, delay_s = outcome.response, outcome.delay_s
         except Exception:  # a renderer bug must show up in test logs, not hang the client
             log.error("demo blog failed on %s\n%s", self.path, traceback.format_exc())
             resp = Response(status=500, body=b"Internal error in the demo blog\n",
                             content_type="text/plain; charset=UTF-8")
+        if delay_s:
+            time.sleep(delay_s)  # outside the blog's lock: a stalled page must not stall the site
         resp = self._conditional(resp)
         target = parts.path + (f"?{parts.query}" if parts.query else "")
         self.server.stats.record(path, target, resp.status)
@@ -201,6 +214,11 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             if path == ADMIN_PREFIX + "truth":
                 return _json(truth_dict(blog, self.server.base + "/"))
+            if path == ADMIN_PREFIX + "faults":
+                # POST a JSON object to set the faults (an empty one clears them); GET reads them.
+                if raw:
+                    self.server.faults = Faults.from_dict(json.loads(raw))
+                return _json(self.server.faults.as_dict())
             if path == ADMIN_PREFIX + "reset-stats":
                 self.server.stats.reset()
                 return Response(status=204, content_type="text/plain; charset=UTF-8")
@@ -256,6 +274,14 @@ class RunningServer:
     def reset_stats(self) -> None:
         self._httpd.stats.reset()
 
+    @property
+    def faults(self) -> Faults:
+        return self._httpd.faults
+
+    def set_faults(self, faults: Faults | None = None) -> None:
+        """Switch faults on (``Faults(...)``) or off (``None``) while the server runs."""
+        self._httpd.faults = faults or Faults()
+
     def requests_to(self, path: str) -> int:
         """How many requests asked for ``path`` (query strings ignored)."""
         return self._httpd.stats.snapshot()["by_path"].get(path, 0)
@@ -282,7 +308,7 @@ def _check_loopback(host: str) -> None:
 
 
 def serve(blog: DemoBlog, host: str = "127.0.0.1", port: int = 0, *, admin: bool = False,
-          validators: str = "both") -> RunningServer:
+          validators: str = "both", faults: Faults | None = None) -> RunningServer:
     """Start serving ``blog`` on ``host:port`` (0: a free port) in a background thread.
 
     ``admin`` enables the ``/__admin/*`` endpoints; ``validators`` ("both", "etag",
@@ -292,7 +318,7 @@ def serve(blog: DemoBlog, host: str = "127.0.0.1", port: int = 0, *, admin: bool
     _check_loopback(host)
     if validators not in VALIDATORS:
         raise ValueError(f"validators must be one of {VALIDATORS}, not {validators!r}")
-    return RunningServer(_DemoHTTPServer((host, port), blog, admin, validators))
+    return RunningServer(_DemoHTTPServer((host, port), blog, admin, validators, faults))
 
 
 # --------------------------------------------------------------------------- command line
@@ -303,6 +329,13 @@ def _truth_path(template: str, flavour: str, both: bool) -> Path:
         return Path(template.format(flavour=flavour))
     path = Path(template)
     return path.with_name(f"{path.stem}.{flavour}{path.suffix}") if both else path
+
+
+def _faults_arg(text: str) -> Faults:
+    try:
+        return Faults.from_dict(json.loads(text))
+    except (ValueError, TypeError) as exc:
+        raise argparse.ArgumentTypeError(f"not a faults object: {exc}") from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -328,6 +361,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--default-comments-page", choices=["newest", "oldest"], default="newest")
     parser.add_argument("--validators", choices=VALIDATORS, default="both",
                         help="cache validators to send (default both: ETag and Last-Modified)")
+    parser.add_argument("--faults", metavar="JSON", type=_faults_arg, default=None,
+                        help='switchable faults (demoblog.faults), e.g. \'{"broken_posts": ["12"]}\'; '
+                             "with --admin, POST /__admin/faults changes them at run time")
     parser.add_argument("-v", "--verbose", action="store_true", help="log every request to stderr")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, stream=sys.stderr,
@@ -348,7 +384,7 @@ def main(argv: list[str] | None = None) -> int:
                         rest_api=not args.no_rest_api, default_comments_page=args.default_comments_page)
         port = args.port + i if args.port else 0
         try:
-            server = serve(blog, args.host, port, admin=args.admin, validators=args.validators)
+            server = serve(blog, args.host, port, admin=args.admin, validators=args.validators, faults=args.faults)
         except OSError as exc:
             print(f"cannot listen on {args.host}:{port}: {exc}; pick another --port or use 0", file=sys.stderr)
             return 2
