@@ -111,6 +111,7 @@ class CrawlStats:
         self.refused: dict[str, Counter[str]] = defaultdict(Counter)
         self.post_pages_asked: Counter[str] = Counter()
         self.post_pages: dict[str, Counter[tuple[str, str]]] = defaultdict(Counter)  # (bucket, reason)
+        self.failed_items: Counter[str] = Counter()  # post/comment pages recorded as crawl failures
         self._in_flight: dict[int, str] = {}  # send number -> site
         self._sends = 0
         # While the crawl runs: (site, kind) -> records the writer process wrote so far (progress lines).
@@ -178,6 +179,10 @@ class CrawlStats:
             "post_pages_add_up": asked == emitted + sum(rejected.values()) + sum(skipped.values()),
         }
 
+    def failed_item(self, site: str, n: int = 1) -> None:
+        """A post or comment page of ``site`` could not be read (recorded in the crawl state)."""
+        self.failed_items[site] += n
+
     def item(self, site: str, kind: str) -> None:
         self.items[site][kind] += 1
 
@@ -195,7 +200,7 @@ class CrawlStats:
     def as_dict(self, extra: dict[str, Any] | None = None) -> dict[str, Any]:
         duration = time.monotonic() - self.started
         sites = sorted(set(self.requests) | set(self.items) | set(self.rejected) | set(self.refused)
-                       | set(self.post_pages_asked))
+                       | set(self.post_pages_asked) | set(self.failed_items))
         per_site = {}
         for s in sites:
             responses = sum(self.responses[s].values())
@@ -208,6 +213,7 @@ class CrawlStats:
                 "posts": posts,
                 "comments": self.items[s]["comment"],
                 "rejected_by_reason": dict(sorted(self.rejected[s].items())),
+                "failed_items": self.failed_items[s],
                 "requests_per_post": round(self.requests[s] / posts, 3) if posts else None,
                 "responses": responses,
                 "accounting": self.accounting(s),
@@ -227,6 +233,7 @@ class CrawlStats:
             "posts": sum(c["post"] for c in self.items.values()),
             "comments": sum(c["comment"] for c in self.items.values()),
             "rejected_by_reason": dict(sorted(rejected.items())),
+            "failed_items": sum(self.failed_items.values()),
             "accounting_adds_up": all(a["accounting"]["requests_add_up"] and a["accounting"]["post_pages_add_up"]
                                       for a in per_site.values()),
             "sites": per_site,

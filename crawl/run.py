@@ -249,6 +249,7 @@ def run_crawl(sites: tuple[Any, ...], cs: Any, *, out: Path, state_dir: Path, ar
         "writer_failed": sink.failed,
         "now": ctx.now_iso(),
     })
+    write_failures(out / "failures.jsonl", state, [s.id for s in sites])
     (out / "stats.json").write_text(json.dumps(stats, indent=2, sort_keys=True), encoding="utf-8")
     for site_id in sorted(stats["sites"]):
         ctx.progress(site_id, force=True)
@@ -264,6 +265,15 @@ def run_crawl(sites: tuple[Any, ...], cs: Any, *, out: Path, state_dir: Path, ar
               "to finish (nothing is lost, posts not completed are fetched again).", file=sys.stderr, flush=True)
         return 1
     return 0
+
+
+def write_failures(path: Path, state: Any, site_ids: list[str]) -> int:
+    """The open crawl failures of the crawled sites (a snapshot: the warehouse replaces each site's rows)."""
+    rows = state.open_failures(site_ids)
+    tmp = path.with_suffix(".jsonl.tmp")
+    tmp.write_text("".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in rows), encoding="utf-8")
+    tmp.replace(path)
+    return len(rows)
 
 
 def _call_later(delay: float, fn: Any) -> Any:

@@ -79,6 +79,7 @@ class SinkReport:
     post_pages: list[tuple[str, int, str, str]] = field(default_factory=list)  # site, token, bucket, reason
     items: Counter[tuple[str, str]] = field(default_factory=Counter)  # (site, kind) -> records written
     rejected: Counter[tuple[str, str]] = field(default_factory=Counter)  # (site, reason) -> rows
+    failed_items: Counter[str] = field(default_factory=Counter)  # site -> pages recorded as crawl failures
     warc_files: list[str] = field(default_factory=list)
     archived: int = 0
     cpu_s: float = 0.0  # CPU time of the writer process, start-up included
@@ -178,6 +179,10 @@ class RecordSink:
         except feeds.FeedParseError as exc:
             self.reject(site, url, "parse_error", status=status, detail=str(exc))
             self._post(post_url).failed = True
+            # Recorded like the crawler's failures; the post stays incomplete, so the next run retries it.
+            self._writes.append((lambda: self.state.record_failure(
+                site, url, post_url=post_url, kind="wp-rest-comments", reason="parse_error", now=fetched_at), ()))
+            self.report.failed_items[site] += 1
             return
         self.on_comments(site, post_url, found)
 

@@ -28,7 +28,7 @@ import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 import scrapy
 from scrapy import Request
@@ -52,6 +52,13 @@ log = logging.getLogger(__name__)
 POST_PAGE_KEY = "post_page_token"  # meta: which post page request (kept by retries and redirects)
 REJECTED_KEY = "rejected_reason"  # meta: the reason of the rejected row status_of wrote
 
+# Post listings of the platform APIs: a failing page is narrowed (see SiteRun.listing_failed).
+LISTING_KINDS = ("wp-rest-posts", "blogger-posts-feed")
+REST_PAGE_SIZE = 100  # posts per WordPress REST listing page (the API's maximum)
+BLOGGER_PAGE_SIZE = 25  # Blogger's default max-results when the URL names none
+# Refused by policy: asking again (now or next run) changes nothing, so no fallback and no failure.
+_POLICY_REASONS = ("robots", "trap", "offsite", "blocked_address", "scheme")
+
 _NON_POST_PATH = ("/category/", "/tag/", "/author/", "/page/", "/search", "/feed", "/comments/", "/wp-",
                   "/label/", "/p/", "/feeds/")
 
@@ -73,8 +80,9 @@ class PostTask:
     started: bool = False
     validators: dict[str, Validators] = field(default_factory=dict)
     requested: set[str] = field(default_factory=set)
-    html: str | None = None  # kept until done, for the Blogger HTML fallback
-    feed_failed: bool = False
+    html: str | None = None  # kept until done, for the HTML fallback of a failing comment API
+    feed_failed: bool = False  # the comment API failed: comments come from the HTML pages
+    page_seen: bool = False  # the post page's answer came (the fallback cannot ask it again)
     comment_system: str = "native"
 
 
@@ -130,6 +138,11 @@ class SiteRun:
         self.open_post_pages: dict[int, str] = {}  # post page requests without an outcome yet
         self._post_page_tokens = 0
         self.open_tasks = 0  # started tasks with requests pending (finish needs 0)
+        self.api_gap = False  # a listing item failed even alone: HTML discovery fills the gap
+        self.api_closed = False  # the API refuses anonymous readers: sitemaps and HTML for the site
+        self.listing_pages: int | None = None  # WordPress REST pages, once a full page said how many
+        # Posts with failures recorded by earlier runs: cleared when they complete.
+        self.open_failures: set[str] = ctx.state.failed_posts(self.id)
 
     # ------------------------------------------------------------------ requests
     def request(self, url: str, kind: str, callback: Any, *, post: PostTask | None = None, conditional: bool = False,
@@ -224,15 +237,17 @@ class SiteRun:
         if kind == "home":
             yield from self.after_home(None)
         elif task is not None:
-            if reason in ("robots", "trap", "offsite", "blocked_address", "scheme"):
+            if reason in _POLICY_REASONS:
                 pass  # refused by policy: retrying next run changes nothing
-            elif kind == "blogger-comment-feed":
-                yield from self.blogger_fallback(task)
+            elif kind in ("blogger-comment-feed", "wp-rest-comments"):
+                yield from self.comments_fallback(task)
             else:
-                task.failed = True
+                self.task_failed(task, request.url, str(kind), reason)
             yield from self.task_done(task)
         elif meta.get("discovery"):
-            if not meta.get("optional"):
+            if kind in LISTING_KINDS and reason not in _POLICY_REASONS:
+                yield from self.listing_failed(meta, request.url)
+            elif not meta.get("optional"):
                 self.discovery_failed = True
             yield from self.discovery_done()
 
@@ -316,16 +331,17 @@ class SiteRun:
 
     # -- WordPress REST
     @staticmethod
-    def wp_posts_url(root: str, page: int) -> str:
-        return wordpress.rest_url(root, "wp/v2/posts", per_page=100, page=page, _embed=1)
+    def wp_posts_url(root: str, page: int, per_page: int = REST_PAGE_SIZE) -> str:
+        return wordpress.rest_url(root, "wp/v2/posts", per_page=per_page, page=page, _embed=1)
 
     def on_wp_posts(self, response: Response) -> Iterator[Request]:
         meta = response.meta
         page, root = meta["page"], meta["rest_root"]
-        if response.status in (400,) and page > 1:
+        narrowed = bool(meta.get("narrowed"))
+        if response.status in (400,) and (page > 1 or narrowed):
             yield from self.discovery_done()  # past the last page
             return
-        if page == 1 and response.status in (401, 403, 404, 410, 501):
+        if page == 1 and not narrowed and response.status in (401, 403, 404, 410, 501):
             # REST disabled or hidden: use feeds, sitemaps and HTML instead.
             self.info["rest_ok"] = False
             self.use_rest = False
@@ -335,21 +351,24 @@ class SiteRun:
             yield from self.discovery_done()
             return
         status = self.status_of(response)
+        posts: list[Any] | None = None
         if status == "error":
-            self.discovery_failed = True
+            yield from self.listing_failed(meta, response.request.url)
         elif status == "not_modified":
             self.listing_unchanged = True
         else:
             try:
                 posts = wordpress.parse_rest_posts(response.body)
-            except feeds.FeedParseError as exc:
+            except feeds.FeedParseError as exc:  # truncated or invalid JSON
                 self.reject(response.url, "parse_error", status=response.status, detail=str(exc))
-                self.discovery_failed = True
-                posts = []
-            if page == 1:
+                yield from self.listing_failed(meta, response.request.url)
+        if posts is not None:
+            if page == 1 and not narrowed:
                 self.site_validators[response.request.url] = validators_of(response)
-                pages = wordpress.total_pages(_total_pages_header(response)) or 1
-                for n in range(2, min(pages, 1000) + 1):
+            if not narrowed and (page == 1 or meta.get("chain")):
+                # Page 1 names the other pages; after a failed page 1, the first page that answers does.
+                self.listing_pages = wordpress.total_pages(_total_pages_header(response)) or 1
+                for n in range(page + 1, min(self.listing_pages, 1000) + 1):
                     req = self.request(self.wp_posts_url(root, n), "wp-rest-posts", self.on_wp_posts,
                                        discovery=True, extra={"page": n, "rest_root": root})
                     if req:
@@ -370,6 +389,62 @@ class SiteRun:
                                       "content_html": p.content_html, "source": "wp-rest", "url": p.url,
                                       "comment_status": p.comment_status})
         yield from self.discovery_done()
+
+    # -- a failing post listing page: retried by Scrapy, then narrowed, then HTML
+    def listing_failed(self, meta: dict[str, Any], url: str) -> Iterator[Request]:
+        """A post listing page failed after Scrapy's retries (5xx, 4xx, timeout, invalid body).
+
+        Its items are asked again in smaller pages (100 -> 10 -> 1 on WordPress, 25 -> 1 on
+        Blogger) so one post that breaks the API costs only itself; an item that fails alone is
+        a gap, filled from the HTML pages that sitemaps name (see :meth:`plan`). Listing
+        validators are then not stored, so the next run lists the site in full again.
+        """
+        self.discovery_failed = True
+        if meta["kind"] == "wp-rest-posts":
+            yield from self.narrow_wp_listing(meta)
+        else:
+            yield from self.narrow_blogger_listing(meta, url)
+
+    def narrow_wp_listing(self, meta: dict[str, Any]) -> Iterator[Request]:
+        page, root = meta["page"], meta["rest_root"]
+        size = meta.get("per_page", REST_PAGE_SIZE)
+        if not meta.get("narrowed") and self.listing_pages is None:
+            # The page that says how many pages there are failed: go on one page at a time.
+            yield from self.listing_request(self.wp_posts_url(root, page + 1), "wp-rest-posts", self.on_wp_posts,
+                                            {"page": page + 1, "rest_root": root, "chain": True})
+        if size <= 1:
+            self.listing_gap()
+            return
+        child = narrower_size(size)
+        first = (page - 1) * size // child + 1
+        for n in range(first, first + size // child):
+            yield from self.listing_request(self.wp_posts_url(root, n, child), "wp-rest-posts", self.on_wp_posts,
+                                            {"page": n, "per_page": child, "rest_root": root, "narrowed": True})
+
+    def narrow_blogger_listing(self, meta: dict[str, Any], url: str) -> Iterator[Request]:
+        start, size = blogger_window(url)
+        feed = urljoin(self.base, "/feeds/posts/default")
+        if not meta.get("narrowed"):
+            # A failed page cannot name the next one: ask it at the same size (past the end is empty).
+            yield from self.listing_request(blogger_window_url(feed, start + size, size), "blogger-posts-feed",
+                                            self.on_blogger_posts, {})
+        if size <= 1:
+            self.listing_gap()
+            return
+        child = narrower_size(size)
+        for first in range(start, start + size, child):
+            yield from self.listing_request(blogger_window_url(feed, first, child), "blogger-posts-feed",
+                                            self.on_blogger_posts, {"narrowed": True})
+
+    def listing_request(self, url: str, kind: str, callback: Any, extra: dict[str, Any]) -> Iterator[Request]:
+        req = self.request(url, kind, callback, discovery=True, extra=extra)
+        if req:
+            yield req
+
+    def listing_gap(self) -> None:
+        if not self.api_gap:
+            self.api_gap = True
+            self.notes.append("some posts failed in the API even one by one; read from their HTML pages")
 
     # -- feeds (WordPress without REST, generic)
     def on_feed(self, response: Response) -> Iterator[Request]:
@@ -415,21 +490,28 @@ class SiteRun:
 
     # -- Blogger
     def on_blogger_posts(self, response: Response) -> Iterator[Request]:
-        status = self.status_of(response)
         first = response.request.url == urljoin(self.base, "/feeds/posts/default")
+        if first and response.status in (401, 403):
+            # The feed API is closed to anonymous readers: sitemaps, archive pages and HTML instead.
+            self.api_closed = True
+            self.notes.append(f"Blogger feed API closed ({response.status}); used sitemaps and HTML")
+            yield from self.discovery_done()
+            return
+        status = self.status_of(response)
+        page = None
         if status == "error":
-            self.discovery_failed = True
+            yield from self.listing_failed(response.meta, response.request.url)
         elif status == "not_modified":
             self.listing_unchanged = True
         else:
-            if first:
-                self.site_validators[response.request.url] = validators_of(response)
             try:
                 page = blogger.parse_posts_feed(response.body, response.url)
-            except feeds.FeedParseError as exc:
+            except feeds.FeedParseError as exc:  # truncated or invalid XML
                 self.reject(response.url, "parse_error", status=response.status, detail=str(exc))
-                self.discovery_failed = True
-                page = None
+                yield from self.listing_failed(response.meta, response.request.url)
+        if page is not None:
+            if first:
+                self.site_validators[response.request.url] = validators_of(response)
             with self.ctx.state.transaction():  # the page's posts in one commit
                 for p in page.items if page else ():
                     if not p.url or not same_site(p.url, self.netloc):
@@ -443,7 +525,8 @@ class SiteRun:
                                       "modified_at": p.updated_at, "platform_post_id": p.post_id,
                                       "tags": list(p.labels), "content_html": p.content_html,
                                       "source": "blogger-feed", "url": p.url})
-            nxt = blogger.next_page_url(response.url, page, self.netloc) if page else None
+            # Narrowed pages cover one failed page's window: its next page is asked apart.
+            nxt = None if response.meta.get("narrowed") else blogger.next_page_url(response.url, page, self.netloc)
             if nxt:
                 req = self.request(nxt, "blogger-posts-feed", self.on_blogger_posts, discovery=True)
                 if req:
@@ -514,8 +597,7 @@ class SiteRun:
             links, nxt = _archive_links(response.text, response.url)
             for link in links:
                 if same_site(link, self.netloc) and not trap_reason(link) and canonical_url(link) not in self.posts:
-                    self.discover(link, platform_post_id=None,
-                                  mode="html-wp" if self.platform == "wordpress" else "html-generic",
+                    self.discover(link, platform_post_id=None, mode=self.html_post_mode(),
                                   meta={"source": "html", "url": link}, candidate=True)
             if nxt and same_site(nxt, self.netloc) and not trap_reason(nxt) and depth < 200:
                 req = self.request(nxt, "archive-page", self.on_archive, discovery=True,
@@ -546,16 +628,23 @@ class SiteRun:
                 published_at=meta.get("published_at"), now=self.ctx.now_iso())
 
     def html_mode(self) -> bool:
-        """Posts come from feeds, sitemaps and HTML (no REST API, not Blogger)."""
-        return self.platform == "generic" or (self.platform == "wordpress" and not self.use_rest)
+        """Posts come from feeds, sitemaps and HTML (no REST API, generic, or an API closed to us)."""
+        return self.platform == "generic" or (self.platform == "wordpress" and not self.use_rest) or self.api_closed
+
+    def html_post_mode(self) -> str:
+        """The comment mode of a post read from its HTML page."""
+        return {"wordpress": "html-wp", "blogger": "html-blogger"}.get(self.platform, "html-generic")
 
     def plan(self) -> Iterator[Request]:
         """Decide what to fetch for every known post, once discovery is complete."""
-        if self.html_mode():
-            mode = "html-wp" if self.platform == "wordpress" else "html-generic"
+        if self.html_mode() or self.api_gap:
+            mode = self.html_post_mode()
+            # A gap in the API: sitemap URLs not known as posts may be the posts it could not list.
+            known = {p.url for p in self.ctx.state.posts(self.id)} if self.api_gap and not self.html_mode() else set()
             for loc in self.sitemap_locs:
                 path = urlsplit(loc).path
-                if path not in ("", "/") and not any(s in path for s in _NON_POST_PATH):
+                if path not in ("", "/") and not any(s in path for s in _NON_POST_PATH) \
+                        and canonical_url(loc) not in known:
                     self.discover(loc, platform_post_id=None, mode=mode, meta={"source": "html", "url": loc},
                                   candidate=True)
             if not self.archive_walked and not self.posts and self.home_html is not None \
@@ -637,9 +726,11 @@ class SiteRun:
 
     def on_post_page(self, response: Response) -> Iterator[Request]:
         task: PostTask = response.meta["task"]
+        task.page_seen = True
         status = self.status_of(response)
         if status == "error":
-            task.failed = response.status >= 500 or response.status in (408, 429)
+            if response.status >= 500 or response.status in (408, 429):
+                self.task_failed(task, response.request.url, "post-page", response.meta.get(REJECTED_KEY, "error"))
             self.post_page_done(response.meta, POST_PAGE_REJECTED, response.meta.get(REJECTED_KEY, "error"))
         elif status == "not_modified":
             self.post_page_done(response.meta, POST_PAGE_SKIPPED, "not_modified")
@@ -676,15 +767,15 @@ class SiteRun:
                 if task.mode.startswith("html-") or task.feed_failed:
                     task.html = None
                     yield from self.html_comments(task, html, response.url, fetched)
-                elif task.mode == "blogger-feed":
-                    task.html = html
+                elif task.mode in ("blogger-feed", "wp-rest"):
+                    task.html = html  # kept until the comment API answered, for its HTML fallback
         yield from self.task_done(task)
 
     def on_comment_page(self, response: Response) -> Iterator[Request]:
         task: PostTask = response.meta["task"]
         status = self.status_of(response)
         if status == "error":
-            task.failed = True
+            self.task_failed(task, response.request.url, "comment-page", response.meta.get(REJECTED_KEY, "error"))
         elif status == "ok" and hasattr(response, "text"):
             fetched = response.meta.get("fetched_at") or self.ctx.now_iso()
             yield from self.html_comments(task, response.text, response.url, fetched)
@@ -715,7 +806,7 @@ class SiteRun:
             return
         status = self.status_of(response)
         if status == "error":
-            task.failed = True
+            yield from self.comments_fallback(task)
         elif status == "ok":
             if page == 1:
                 task.validators[response.request.url] = validators_of(response)
@@ -737,7 +828,7 @@ class SiteRun:
         first = response.request.url == task.comment_url
         status = self.status_of(response)
         if status == "error":
-            yield from self.blogger_fallback(task)
+            yield from self.comments_fallback(task)
         elif status == "ok":
             if first:
                 task.validators[response.request.url] = validators_of(response)
@@ -756,13 +847,19 @@ class SiteRun:
                     if req:
                         yield req
             else:
-                yield from self.blogger_fallback(task)
+                yield from self.comments_fallback(task)
         yield from self.task_done(task)
 
-    def blogger_fallback(self, task: PostTask) -> Iterator[Request]:
-        """The comment feed failed: read the comments from the post page(s) instead."""
+    def comments_fallback(self, task: PostTask) -> Iterator[Request]:
+        """The comment API (REST comments, Blogger comment feed) failed: read the post's HTML comment pages.
+
+        Comments already read from the API are dropped by the writer (same keys), so a fallback
+        after page 1 of the API adds only what was missing.
+        """
+        if task.feed_failed:
+            return  # a second failing API page of the same post: the HTML pages are already asked
         task.feed_failed = True
-        self.notes.append("Blogger comment feed failed for some posts; used HTML comments")
+        self.notes.append("the comment API failed for some posts; used their HTML comment pages")
         if task.html is not None:
             html, task.html = task.html, None
             yield from self.html_comments(task, html, task.page_url, self.ctx.now_iso())
@@ -770,7 +867,18 @@ class SiteRun:
             req = self.request(task.page_url, "post-page", self.on_post_page, post=task)
             if req:
                 yield req
+        elif task.page_seen:
+            # The page answered without a body to read (304 or an error): next run reads it again.
+            self.task_failed(task, task.comment_url or task.page_url, "comments", "comment_api_and_page_failed")
         # else the page is in flight and on_post_page reads its comments (feed_failed is set)
+
+    def task_failed(self, task: PostTask, url: str, kind: str, reason: str) -> None:
+        """A page of the post could not be read: the post stays incomplete and the failure is recorded."""
+        task.failed = True
+        self.ctx.state.record_failure(self.id, url, post_url=task.url, kind=kind, reason=reason,
+                                      now=self.ctx.now_iso())
+        self.open_failures.add(task.url)
+        self.ctx.stats.failed_item(self.id)
 
     # ------------------------------------------------------------------ records (written by the sink)
     def emit_post(self, task: PostTask, html: str, fetched: str, status: int, page_url: str,
@@ -798,6 +906,10 @@ class SiteRun:
         if task.pending == 0:
             self.open_tasks -= 1
         complete = None
+        if not task.failed and task.url in self.open_failures:
+            # Read in full this time: the failures earlier runs recorded for it are over.
+            self.open_failures.discard(task.url)
+            self.ctx.state.clear_failures(task.url)
         if not task.failed and not task.candidate:
             complete = {"validators": {u: validators_tuple(v) for u, v in task.validators.items()},
                         "now": self.ctx.now_iso(), "modified_at": task.modified_at, "lastmod": task.lastmod}
@@ -858,6 +970,28 @@ def _archive_links(html: str, url: str) -> tuple[list[str], str | None]:
            or doc.xpath("//a[contains(concat(' ', normalize-space(@class), ' '), ' next ')]/@href")
            or doc.xpath("//a[contains(@class,'blog-pager-older-link')]/@href"))
     return links, html_threads.absolute_link(url, nxt[0]) if nxt else None
+
+
+def narrower_size(size: int) -> int:
+    """The page size a failed listing page is asked again in: about a tenth, dividing ``size``."""
+    child = max(1, size // 10)
+    while size % child:
+        child -= 1
+    return child
+
+
+def blogger_window(url: str) -> tuple[int, int]:
+    """``start-index`` and ``max-results`` of a Blogger feed URL (Blogger's defaults when absent)."""
+    query = dict(parse_qsl(urlsplit(url).query))
+    try:
+        return int(query.get("start-index", 1)), int(query.get("max-results", BLOGGER_PAGE_SIZE))
+    except ValueError:
+        return 1, BLOGGER_PAGE_SIZE
+
+
+def blogger_window_url(feed: str, start: int, size: int) -> str:
+    """The post feed from item ``start`` (1-based), ``size`` items, as ``next_page_url`` writes it."""
+    return f"{feed}?{urlencode({'start-index': start, 'max-results': size})}"
 
 
 def _with_page(url: str, page: int) -> str:
@@ -929,5 +1063,7 @@ class BlogSpider(scrapy.Spider):
             if site in self.runs:
                 self.runs[site].post_page_done({POST_PAGE_KEY: token}, bucket, why)
         self.ctx.stats.add_written(report.items, report.rejected)
+        for site, n in report.failed_items.items():
+            self.ctx.stats.failed_item(site, n)
         for run in self.runs.values():
             run.close_post_pages()

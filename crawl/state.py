@@ -12,6 +12,10 @@ What a rerun needs to know, and nothing it could not rebuild:
   site finished), so a ``304`` never hides work that a killed run did not finish.
 - ``robots``: the last robots.txt body and validators per host (so robots can be asked
   conditionally too).
+- ``crawl_failures``: every post or comment page that could not be collected (url, site, the
+  post it belongs to, kind, reason, attempts = runs that failed on it, first and last seen); the
+  post stays incomplete, so the next run retries it, and the row goes when the post is read in
+  full. Each run writes the open rows to ``failures.jsonl`` for the warehouse.
 
 Every write commits at once (WAL, ``synchronous=NORMAL``): a ``kill -9`` loses at most the
 statement in flight, and the ordering "append to raw.jsonl, flush, then record here" means a kill
@@ -61,6 +65,17 @@ CREATE TABLE IF NOT EXISTS validators (
     content_hash TEXT,
     updated_at TEXT
 );
+CREATE TABLE IF NOT EXISTS crawl_failures (
+    url TEXT PRIMARY KEY,
+    site_id TEXT NOT NULL,
+    post_url TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 1,
+    first_seen TEXT NOT NULL,
+    last_seen TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS crawl_failures_post ON crawl_failures(post_url);
 CREATE TABLE IF NOT EXISTS robots (
     netloc TEXT PRIMARY KEY,
     status INTEGER,
@@ -102,7 +117,45 @@ class PostState:
     last_visit: str | None
 
 
-class CrawlState:
+# Columns of a failure as failures.jsonl and the warehouse's crawl_failures table name them.
+FAILURE_FIELDS = ("url", "site_id", "post_url", "kind", "reason", "attempts", "first_seen", "last_seen")
+
+
+class _FailureLog:
+    """The ``crawl_failures`` rows (mixed into :class:`CrawlState`)."""
+
+    db: sqlite3.Connection
+
+    def record_failure(self, site_id: str, url: str, *, post_url: str, kind: str, reason: str, now: str) -> None:
+        """``url`` could not be read in the run at ``now`` (once per run: a second call only updates it)."""
+        self.db.execute(
+            "INSERT INTO crawl_failures(url, site_id, post_url, kind, reason, attempts, first_seen, last_seen) "
+            "VALUES(?,?,?,?,?,1,?,?) ON CONFLICT(url) DO UPDATE SET kind=excluded.kind, reason=excluded.reason, "
+            "post_url=excluded.post_url, "
+            "attempts=crawl_failures.attempts + (crawl_failures.last_seen <> excluded.last_seen), "
+            "last_seen=excluded.last_seen", (url, site_id, post_url, kind, reason, now, now))
+
+    def clear_failures(self, post_url: str) -> None:
+        """The post was read in full: its recorded failures are over."""
+        self.db.execute("DELETE FROM crawl_failures WHERE post_url=?", (post_url,))
+
+    def failed_posts(self, site_id: str) -> set[str]:
+        """Posts of the site with open failures (their next complete read clears them)."""
+        return {r[0] for r in self.db.execute("SELECT DISTINCT post_url FROM crawl_failures WHERE site_id=?",
+                                              (site_id,))}
+
+    def open_failures(self, site_ids: Iterable[str]) -> list[dict[str, Any]]:
+        """The open failures of these sites, oldest first (the run's ``failures.jsonl`` snapshot)."""
+        ids = list(site_ids)
+        if not ids:
+            return []
+        rows = self.db.execute(
+            f"SELECT {', '.join(FAILURE_FIELDS)} FROM crawl_failures WHERE site_id IN ({','.join('?' * len(ids))}) "
+            "ORDER BY site_id, first_seen, url", ids)
+        return [dict(zip(FAILURE_FIELDS, r)) for r in rows]
+
+
+class CrawlState(_FailureLog):
     """The sqlite state of one ``STATE_DIR`` (one crawler process at a time)."""
 
     def __init__(self, state_dir: Path | str):
