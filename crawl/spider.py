@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
@@ -59,7 +60,8 @@ BLOGGER_PAGE_SIZE = 25  # Blogger's default max-results when the URL names none
 # Refused by policy: asking again (now or next run) changes nothing, so no fallback and no failure.
 _POLICY_REASONS = ("robots", "trap", "offsite", "blocked_address", "scheme")
 
-_NON_POST_PATH = ("/category/", "/tag/", "/author/", "/page/", "/search", "/feed", "/comments/", "/wp-",
+# Path parts of listing pages (a post slug may contain "feed": /2024/05/feedback-in-every-session.html).
+_NON_POST_PATH = ("/category/", "/tag/", "/author/", "/page/", "/search", "/feed/", "/comments/", "/wp-",
                   "/label/", "/p/", "/feeds/")
 
 
@@ -394,8 +396,8 @@ class SiteRun:
     def listing_failed(self, meta: dict[str, Any], url: str) -> Iterator[Request]:
         """A post listing page failed after Scrapy's retries (5xx, 4xx, timeout, invalid body).
 
-        Its items are asked again in smaller pages (100 -> 10 -> 1 on WordPress, 25 -> 1 on
-        Blogger) so one post that breaks the API costs only itself; an item that fails alone is
+        Its items are asked again in smaller pages (100 -> 10 -> 2 -> 1 on WordPress, 25 -> 5 -> 1
+        on Blogger) so one post that breaks the API costs only itself; an item that fails alone is
         a gap, filled from the HTML pages that sitemaps name (see :meth:`plan`). Listing
         validators are then not stored, so the next run lists the site in full again.
         """
@@ -506,8 +508,10 @@ class SiteRun:
         else:
             try:
                 page = blogger.parse_posts_feed(response.body, response.url)
+                blogger.check_complete(response.body)
             except feeds.FeedParseError as exc:  # truncated or invalid XML
                 self.reject(response.url, "parse_error", status=response.status, detail=str(exc))
+                page = None
                 yield from self.listing_failed(response.meta, response.request.url)
         if page is not None:
             if first:
@@ -643,7 +647,7 @@ class SiteRun:
             known = {p.url for p in self.ctx.state.posts(self.id)} if self.api_gap and not self.html_mode() else set()
             for loc in self.sitemap_locs:
                 path = urlsplit(loc).path
-                if path not in ("", "/") and not any(s in path for s in _NON_POST_PATH) \
+                if path not in ("", "/") and not path.endswith("/feed") and not any(s in path for s in _NON_POST_PATH) \
                         and canonical_url(loc) not in known:
                     self.discover(loc, platform_post_id=None, mode=mode, meta={"source": "html", "url": loc},
                                   candidate=True)
@@ -835,6 +839,7 @@ class SiteRun:
             fetched = response.meta.get("fetched_at") or self.ctx.now_iso()
             try:
                 page = blogger.parse_comments_feed(response.body, response.url)
+                blogger.check_complete(response.body)
             except feeds.FeedParseError as exc:
                 self.reject(response.url, "parse_error", status=response.status, detail=str(exc))
                 page = None
@@ -973,8 +978,12 @@ def _archive_links(html: str, url: str) -> tuple[list[str], str | None]:
 
 
 def narrower_size(size: int) -> int:
-    """The page size a failed listing page is asked again in: about a tenth, dividing ``size``."""
-    child = max(1, size // 10)
+    """The page size a failed listing page is asked again in: at most its square root, dividing ``size``.
+
+    100 -> 10 -> 2 -> 1 and 25 -> 5 -> 1: one broken item costs a few requests per level, and the
+    children's pages line up with the parent's window.
+    """
+    child = max(1, math.isqrt(size))
     while size % child:
         child -= 1
     return child

@@ -96,6 +96,12 @@ class _DemoHTTPServer(ThreadingHTTPServer):
         host, port = self.server_address[:2]
         self.base = f"http://{host}:{port}"
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up (a crawler's timeout on a stalled page) is normal, not an error."""
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return
+        super().handle_error(request, client_address)
+
 
 class _Handler(BaseHTTPRequestHandler):
     server: _DemoHTTPServer

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from pipeline.sources.feeds import Feed, FeedEntry, parse_feed, to_utc_iso
+from pipeline.sources.feeds import Feed, FeedEntry, FeedParseError, parse_feed, to_utc_iso
 from pipeline.sources.htmltext import html_to_text
 
 _ATOM_ID = re.compile(r"blog-(?P<blog>\d+)\.(?:post|comment)-(?P<id>\d+)$")
@@ -86,6 +86,17 @@ def parse_posts_feed(data: bytes, base_url: str | None = None) -> Page:
             comments_feed_url=entry.comments_feed_url, comment_count=entry.comment_count,
         ))
     return _page(feed, posts)
+
+
+def check_complete(data: bytes) -> None:
+    """Raise :class:`FeedParseError` when a Blogger feed page was cut short.
+
+    The feed parser recovers what it can from broken XML (right for feeds found in the wild),
+    but Blogger's own API always closes its documents: a page without ``</feed>`` lost entries in
+    transit or in an overloaded server, and must be asked again rather than read as complete.
+    """
+    if not data.rstrip().endswith(b"</feed>"):
+        raise FeedParseError(f"truncated feed: {len(data)} bytes without the closing </feed>")
 
 
 def _comment_post_id(entry: FeedEntry) -> str | None:
