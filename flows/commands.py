@@ -296,6 +296,8 @@ def print_run_summary(settings: Settings, summary: dict[str, Any], seconds: floa
     print(f"run {summary.get('run_id')} {summary.get('status', '')} in {seconds:.0f} s")
     print(f"  sites {c['sites']}, posts {c['posts']}, comments {c['comments']} "
           f"({c['commenters']} commenters, {c['replies']} replies), quarantined {c['quarantined']}")
+    if c.get("crawl_failures"):
+        print(f"  pages not collected yet: {c['crawl_failures']} (retried next run; see the v_crawl_failures view)")
     if truth_dir is not None:
         expected = 0
         for f in sorted(truth_dir.glob("*.json")):

@@ -10,6 +10,7 @@ the same input gives the same files.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -22,6 +23,7 @@ from pipeline.io import read_jsonl, write_records, write_rows
 from pipeline.privacy import normalise_name, pseudonym
 from pipeline.records import (
     Comment,
+    CrawlFailure,
     Post,
     Quarantined,
     RawComment,
@@ -110,8 +112,33 @@ def process_crawl(crawl_files: list[Path], out_dir: Path, run_id: str, *, home: 
     """Process the crawl output files of one run into ``out_dir/*.parquet``."""
     settings = settings or ProcessSettings()
     records: Iterator[dict[str, Any]] = (rec for path in crawl_files for rec in read_jsonl(path))
-    return process_records(records, out_dir, run_id, pseudonym_key=pseudonym_key, settings=settings, progress=progress,
-                           earlier_posts=earlier_posts)
+    result = process_records(records, out_dir, run_id, pseudonym_key=pseudonym_key, settings=settings,
+                             progress=progress, earlier_posts=earlier_posts)
+    write_records(out_dir / "crawl_failures.parquet", crawl_failure_snapshot(crawl_files, run_id), CrawlFailure)
+    return result
+
+
+def crawl_failure_snapshot(crawl_files: list[Path], run_id: str) -> list[CrawlFailure]:
+    """The open crawl failures beside the crawl files (``failures.jsonl``), the newest run's per site.
+
+    Each crawl writes the whole open set of the sites it crawled, so a site's rows in a later
+    run replace its rows in an earlier one; the warehouse replaces them per site the same way.
+    """
+    by_site: dict[str, list[CrawlFailure]] = {}
+    for path in crawl_files:
+        snapshot, stats = path.parent / "failures.jsonl", path.parent / "stats.json"
+        if not snapshot.exists():
+            continue  # a crawl stopped before its end wrote none: the state keeps its failures
+        rows = list(read_jsonl(snapshot))
+        crawled = set(json.loads(stats.read_text(encoding="utf-8")).get("sites", {})) if stats.exists() else set()
+        for site in crawled | {r["site_id"] for r in rows}:
+            by_site[site] = []
+        for r in rows:
+            by_site[r["site_id"]].append(CrawlFailure(
+                url=r["url"], site_id=r["site_id"], post_url=r.get("post_url") or "", kind=r.get("kind") or "",
+                reason=r.get("reason") or "", attempts=int(r.get("attempts") or 1), first_seen=r["first_seen"],
+                last_seen=r["last_seen"], run_id=run_id))
+    return [f for rows in by_site.values() for f in rows]
 
 
 def process_records(records: Iterable[dict[str, Any]], out_dir: Path, run_id: str, *, pseudonym_key: bytes,

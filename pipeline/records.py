@@ -191,6 +191,21 @@ class Quarantined:
 
 
 @dataclass(frozen=True, slots=True)
+class CrawlFailure:
+    """A post or comment page the crawl could not collect, still open after the run (crawl state snapshot)."""
+
+    url: str
+    site_id: str
+    post_url: str
+    kind: str  # post-page | comment-page | comments | wp-rest-comments | ...
+    reason: str  # http_5xx | timeout | parse_error | connection_lost | ...
+    attempts: int  # runs that failed on it
+    first_seen: str
+    last_seen: str
+    run_id: str  # the run whose snapshot this is
+
+
+@dataclass(frozen=True, slots=True)
 class Counts:
     """Stage accounting: forwarded + sum(dropped) + sum(errors) == seen."""
 

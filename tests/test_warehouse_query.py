@@ -129,7 +129,7 @@ def test_errors_and_row_limits_are_reported(published: Path) -> None:
 
 def test_named_queries_for_the_cli(published: Path) -> None:
     counts = query_file(published, "summary_counts")
-    assert counts.columns == ["sites", "posts", "comments", "commenters", "replies", "quarantined"]
+    assert counts.columns == ["sites", "posts", "comments", "commenters", "replies", "quarantined", "crawl_failures"]
     status = query_file(published, "run_status", {"limit": 5})
     assert status.rows[0][0] == "r1"
     top = query_file(published, "top_topics", {"limit": 2})

@@ -68,6 +68,8 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("topic_alignment", "topic_alignment", ("model_run_id", "previous_model_run_id", "topic_id",
                                                      "previous_topic_id")),
     TableSpec("quarantine", "quarantine", ("run_id", "stage", "key", "reason")),
+    # A snapshot per site (see _Loader.replace_crawl_failures), not an accumulation.
+    TableSpec("crawl_failures", "crawl_failures", ("url",)),
 )
 SPECS = {spec.table: spec for spec in TABLES}
 # Names accepted in ``only=``: table names and file stems.
@@ -220,6 +222,8 @@ class _Loader:
         if spec.table == "posts":
             self.load_posts(spec, sql, cols, path)
             return
+        if spec.table == "crawl_failures":
+            self.replace_crawl_failures(path)
         if spec.table == "doc_topics":
             # A document's topic set is replaced as a whole: stale topics of a re-inferred document
             # (and a second "dominant" row) must not survive.
@@ -231,6 +235,19 @@ class _Loader:
         key = ", ".join(_ident(k) for k in spec.key)
         self.conn.execute(f"INSERT INTO {spec.table} ({col_list}) {sql} "
                           f"ON CONFLICT ({key}) {self.update_clause(spec, cols)}", self.params(path))
+
+    def replace_crawl_failures(self, path: Path) -> None:
+        """Drop the failures of every site this run crawled: its snapshot (inserted next) is their whole open set.
+
+        The sites are those of the run's site rows and of the snapshot, so a site whose last
+        failure was fixed loses its rows although the snapshot has none for it.
+        """
+        sites = "SELECT site_id FROM read_parquet($path)"
+        site_file = self.file("sites")
+        if site_file is not None:
+            sites += " UNION SELECT site_id FROM read_parquet($sites)"
+        params = {"path": str(path)} | ({"sites": str(site_file)} if site_file is not None else {})
+        self.conn.execute(f"DELETE FROM crawl_failures WHERE site_id IN ({sites})", params)
 
     def load_posts(self, spec: TableSpec, sql: str, cols: list[str], path: Path) -> None:
         """Posts, their versions and their aliases (from ``Post.aliases``)."""

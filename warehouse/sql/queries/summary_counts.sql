@@ -5,4 +5,5 @@ SELECT
     (SELECT count(*) FROM comments)                                AS comments,
     (SELECT count(DISTINCT author_pseudonym) FROM comments)        AS commenters,
     (SELECT count(*) FROM comments WHERE parent_id IS NOT NULL)    AS replies,
-    (SELECT count(*) FROM quarantine)                              AS quarantined
+    (SELECT count(*) FROM quarantine)                              AS quarantined,
+    (SELECT count(*) FROM crawl_failures)                          AS crawl_failures
