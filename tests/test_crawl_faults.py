@@ -167,11 +167,16 @@ def _expected(truth: dict[str, Any]) -> tuple[set[str], set[tuple[str, str]]]:
     return posts, comments
 
 
-def _loaded(run: dict[str, Any], site: str) -> tuple[Counter[str], Counter[tuple[str, str]]]:
+def _loaded_once(run: dict[str, Any], name: str, truth: dict[str, Any]) -> tuple[int, int, set[tuple[str, str]]]:
+    """Check every public post is loaded once and no comment twice or unknown; the comments missing."""
+    want_posts, want_comments = _expected(truth)
     wh = run["warehouse"]
-    posts = Counter(url for s, url in wh["posts"] if s == site)
-    comments = Counter((url, cid) for s, url, cid, _reply in wh["comments"] if s == site)
-    return posts, comments
+    posts = Counter(url for s, url in wh["posts"] if s == name)
+    comments = Counter((url, cid) for s, url, cid, _reply in wh["comments"] if s == name)
+    assert set(posts) == want_posts and max(posts.values()) == 1, sorted(want_posts - set(posts))[:3]
+    assert max(comments.values()) == 1, "a comment is in the warehouse twice"
+    assert set(comments) <= want_comments, sorted(set(comments) - want_comments)[:3]
+    return sum(posts.values()), sum(comments.values()), want_comments - set(comments)
 
 
 def _failures(run: dict[str, Any], site: str) -> list[tuple[Any, ...]]:
@@ -182,12 +187,7 @@ def _failures(run: dict[str, Any], site: str) -> list[tuple[Any, ...]]:
 def test_a_fault_loses_nothing_but_itself(fault_runs: dict[str, Any], name: str) -> None:
     site = fault_runs["sites"][name]
     run = fault_runs["first"]
-    want_posts, want_comments = _expected(site.truth)
-    posts, comments = _loaded(run, name)
-    assert set(posts) == want_posts and max(posts.values()) == 1, sorted(want_posts - set(posts))[:3]
-    assert max(comments.values()) == 1, "a comment is in the warehouse twice"
-    assert set(comments) <= want_comments, sorted(set(comments) - want_comments)[:3]
-    missing = want_comments - set(comments)
+    n_posts, n_comments, missing = _loaded_once(run, name, site.truth)
     stats = run["stats"]["sites"][name]
     assert stats["accounting"]["requests_add_up"] and stats["accounting"]["post_pages_add_up"], stats["accounting"]
     notes = next(r["notes"] for r in reversed(run["records"]) if r["type"] == "site" and r["site_id"] == name)
@@ -203,19 +203,17 @@ def test_a_fault_loses_nothing_but_itself(fault_runs: dict[str, Any], name: str)
     else:
         assert not missing, sorted(missing)[:3]
         assert failures == [] and stats["failed_items"] == 0
-    print(f"{name}: posts {sum(posts.values())}/{len(want_posts)}, comments {sum(comments.values())}/"
-          f"{len(want_comments)}, failures listed {len(failures)}, requests {stats['requests']}")
+    want_posts, want_comments = _expected(site.truth)
+    print(f"{name}: posts {n_posts}/{len(want_posts)}, comments {n_comments}/{len(want_comments)}, "
+          f"failures listed {len(failures)}, requests {stats['requests']}")
 
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_the_rerun_after_the_fault_is_exact(fault_runs: dict[str, Any], name: str) -> None:
     site = fault_runs["sites"][name]
     run = fault_runs["second"]
-    want_posts, want_comments = _expected(site.truth)
-    posts, comments = _loaded(run, name)
-    assert set(posts) == want_posts and max(posts.values()) == 1
-    assert set(comments) == want_comments and max(comments.values()) == 1, (
-        sorted(want_comments - set(comments))[:3])
+    _posts, _comments, missing = _loaded_once(run, name, site.truth)
+    assert not missing, sorted(missing)[:3]
     assert _failures(run, name) == [], "a fixed failure is still listed"
     assert run["stats"]["sites"][name]["failed_items"] == 0
 
