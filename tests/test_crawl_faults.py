@@ -183,6 +183,7 @@ def _failures(run: dict[str, Any], site: str) -> list[tuple[Any, ...]]:
     return [f for f in run["warehouse"]["failures"] if f[0] == site]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(CASES))
 def test_a_fault_loses_nothing_but_itself(fault_runs: dict[str, Any], name: str) -> None:
     site = fault_runs["sites"][name]
@@ -208,6 +209,7 @@ def test_a_fault_loses_nothing_but_itself(fault_runs: dict[str, Any], name: str)
           f"failures listed {len(failures)}, requests {stats['requests']}")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(CASES))
 def test_the_rerun_after_the_fault_is_exact(fault_runs: dict[str, Any], name: str) -> None:
     site = fault_runs["sites"][name]
@@ -218,6 +220,7 @@ def test_the_rerun_after_the_fault_is_exact(fault_runs: dict[str, Any], name: st
     assert run["stats"]["sites"][name]["failed_items"] == 0
 
 
+@pytest.mark.slow  # the module fixture: two crawls, process and load of 14 sites (~15-25 s)
 def test_failures_are_counted_in_the_summary_and_cleared(fault_runs: dict[str, Any]) -> None:
     first, second = fault_runs["first"], fault_runs["second"]
     lost = [name for name, case in CASES.items() if case.loses_comments]
