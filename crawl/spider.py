@@ -57,6 +57,10 @@ REJECTED_KEY = "rejected_reason"  # meta: the reason of the rejected row status_
 LISTING_KINDS = ("wp-rest-posts", "blogger-posts-feed")
 REST_PAGE_SIZE = 100  # posts per WordPress REST listing page (the API's maximum)
 BLOGGER_PAGE_SIZE = 25  # Blogger's default max-results when the URL names none
+# Failed listing requests a site may spend narrowing while no listing page has answered: past it
+# the API is taken as broken everywhere (no endless page-after-page chain) and HTML takes over.
+LISTING_FAILURE_BUDGET = 20
+GAP_NOTE = "some posts failed in the API even one by one; read from their HTML pages"
 # Refused by policy: asking again (now or next run) changes nothing, so no fallback and no failure.
 _POLICY_REASONS = ("robots", "trap", "offsite", "blocked_address", "scheme")
 
@@ -143,6 +147,8 @@ class SiteRun:
         self.api_gap = False  # a listing item failed even alone: HTML discovery fills the gap
         self.api_closed = False  # the API refuses anonymous readers: sitemaps and HTML for the site
         self.listing_pages: int | None = None  # WordPress REST pages, once a full page said how many
+        self.listing_ok = 0  # listing pages read in this run
+        self.listing_failures = 0  # listing requests that failed (after Scrapy's retries)
         # Posts with failures recorded by earlier runs: cleared when they complete.
         self.open_failures: set[str] = ctx.state.failed_posts(self.id)
 
@@ -365,6 +371,7 @@ class SiteRun:
                 self.reject(response.url, "parse_error", status=response.status, detail=str(exc))
                 yield from self.listing_failed(meta, response.request.url)
         if posts is not None:
+            self.listing_ok += 1
             if page == 1 and not narrowed:
                 self.site_validators[response.request.url] = validators_of(response)
             if not narrowed and (page == 1 or meta.get("chain")):
@@ -402,6 +409,10 @@ class SiteRun:
         validators are then not stored, so the next run lists the site in full again.
         """
         self.discovery_failed = True
+        self.listing_failures += 1
+        if self.listing_failures > LISTING_FAILURE_BUDGET and not self.listing_ok:
+            self.listing_gap("the API failed on every listing page asked; read the site from sitemaps and HTML")
+            return
         if meta["kind"] == "wp-rest-posts":
             yield from self.narrow_wp_listing(meta)
         else:
@@ -443,10 +454,12 @@ class SiteRun:
         if req:
             yield req
 
-    def listing_gap(self) -> None:
+    def listing_gap(self, note: str = GAP_NOTE) -> None:
+        """Posts the API could not list: :meth:`plan` takes the sitemap's other URLs as candidates."""
         if not self.api_gap:
             self.api_gap = True
-            self.notes.append("some posts failed in the API even one by one; read from their HTML pages")
+        if note not in self.notes:
+            self.notes.append(note)
 
     # -- feeds (WordPress without REST, generic)
     def on_feed(self, response: Response) -> Iterator[Request]:
@@ -514,6 +527,7 @@ class SiteRun:
                 page = None
                 yield from self.listing_failed(response.meta, response.request.url)
         if page is not None:
+            self.listing_ok += 1
             if first:
                 self.site_validators[response.request.url] = validators_of(response)
             with self.ctx.state.transaction():  # the page's posts in one commit

@@ -72,6 +72,9 @@ CASES: dict[str, Case] = {
     # (a) one post breaks the API's renderer: every listing page holding it fails
     "wp-broken-post": Case("wordpress", {"broken_posts": "MIDDLE"}, note="read from their HTML pages"),
     "blogger-broken-post": Case("blogger", {"broken_posts": "MIDDLE"}, note="read from their HTML pages"),
+    # ... and an API whose every listing page with a post in it is unreadable: all from HTML
+    "wp-api-broken-everywhere": Case("wordpress", {"listing": "truncated", "listing_min_items": 1},
+                                     note="read from their HTML pages"),
     # (b) the API closed to anonymous readers
     "wp-rest-401": Case("wordpress", {"api_status": 401}, note="REST API unavailable (401)"),
     "wp-rest-403": Case("wordpress", {"api_status": 403}, note="REST API unavailable (403)"),
