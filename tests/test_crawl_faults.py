@@ -299,3 +299,23 @@ def test_faults_switch_at_run_time_through_the_admin_endpoint() -> None:
         with pytest.raises(urllib.error.HTTPError) as err:
             urllib.request.urlopen(bad, timeout=5)
         assert err.value.code == 400
+
+
+def test_crawl_state_keeps_failures_until_the_post_is_read(tmp_path: Path) -> None:
+    from crawl.state import CrawlState
+
+    state = CrawlState(tmp_path)
+    page = "http://127.0.0.1:1/2024/01/01/a/comment-page-2/"
+    post = "http://127.0.0.1:1/2024/01/01/a/"
+    for now in ("2025-01-01T00:00:00+00:00", "2025-01-01T00:00:00+00:00", "2025-01-02T00:00:00+00:00"):
+        state.record_failure("s", page, post_url=post, kind="comment-page", reason="http_5xx", now=now)
+    state.record_failure("t", "http://127.0.0.1:2/p/", post_url="http://127.0.0.1:2/p/", kind="post-page",
+                         reason="timeout", now="2025-01-02T00:00:00+00:00")
+    [row] = state.open_failures(["s"])
+    # Two runs failed on it (the same run recording it twice counts once); first and last seen kept.
+    assert (row["attempts"], row["first_seen"], row["last_seen"]) == (2, "2025-01-01T00:00:00+00:00",
+                                                                      "2025-01-02T00:00:00+00:00")
+    assert state.failed_posts("s") == {post} and len(state.open_failures(["s", "t"])) == 2
+    state.clear_failures(post)
+    assert state.open_failures(["s"]) == [] and state.failed_posts("t") == {"http://127.0.0.1:2/p/"}
+    state.close()
