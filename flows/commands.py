@@ -212,9 +212,18 @@ def cmd_status(args: argparse.Namespace) -> int:
     from warehouse.query import format_result, query_file
 
     settings = _settings(args)
-    result = query_file(_require_published(settings), "run_status", {"limit": args.limit})
+    db = _require_published(settings)
+    result = query_file(db, "run_status", {"limit": args.limit})
     sys.stdout.write(format_result(result, "table"))
+    counts = query_file(db, "summary_counts", {})
+    _print_crawl_failures(dict(zip(counts.columns, counts.rows[0])).get("crawl_failures"))
     return 0
+
+
+def _print_crawl_failures(count: int | None) -> None:
+    """One line when pages are still uncollected (they are retried by every run)."""
+    if count:
+        print(f"  pages not collected yet: {count} (retried next run; see the v_crawl_failures view)")
 
 
 # ----------------------------------------------------------------------------- utilities
@@ -296,8 +305,7 @@ def print_run_summary(settings: Settings, summary: dict[str, Any], seconds: floa
     print(f"run {summary.get('run_id')} {summary.get('status', '')} in {seconds:.0f} s")
     print(f"  sites {c['sites']}, posts {c['posts']}, comments {c['comments']} "
           f"({c['commenters']} commenters, {c['replies']} replies), quarantined {c['quarantined']}")
-    if c.get("crawl_failures"):
-        print(f"  pages not collected yet: {c['crawl_failures']} (retried next run; see the v_crawl_failures view)")
+    _print_crawl_failures(c.get("crawl_failures"))
     if truth_dir is not None:
         expected = 0
         for f in sorted(truth_dir.glob("*.json")):

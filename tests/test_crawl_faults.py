@@ -16,6 +16,8 @@ tested as functions at the end.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 from collections import Counter
 from dataclasses import dataclass
@@ -33,6 +35,7 @@ from demoblog.model import DemoBlog, page_count, threads
 from demoblog.server import RunningServer, serve
 from demoblog.web import Request
 from flows import jobs
+from flows.cli import main as cli_main
 from pipeline.settings import CrawlSettings, ProcessSettings, Settings, SiteConfig
 from warehouse.query import query_file
 
@@ -130,9 +133,14 @@ def _run(settings: Settings, run_id: str, sites: tuple[SiteConfig, ...]) -> dict
     jobs.process(settings, run_id, workers=1, progress=False)
     jobs.load(settings, run_id)
     jobs.mark_loaded(settings, [run_id])
+    jobs.publish(settings)
+    status = io.StringIO()
+    with contextlib.redirect_stdout(status):
+        assert cli_main(["status", "--home", str(settings.home)]) == 0
     crawl_dir = settings.run_dir(run_id) / "crawl"
     snapshot = [json.loads(line) for line in (crawl_dir / "failures.jsonl").read_text().splitlines() if line]
     return {"stats": summary.stats, "snapshot": snapshot, "warehouse": _warehouse(settings.home),
+            "status": status.getvalue(),
             "records": [json.loads(line) for line in (crawl_dir / "raw.jsonl").read_text().splitlines() if line]}
 
 
@@ -231,6 +239,9 @@ def test_failures_are_counted_in_the_summary_and_cleared(fault_runs: dict[str, A
     assert {f[0] for f in first["warehouse"]["failures"]} == set(lost)
     assert second["warehouse"]["summary"]["crawl_failures"] == 0
     assert second["snapshot"] == []
+    # `blogscope status` names the open failures while there are some, and says nothing once fixed.
+    assert f"pages not collected yet: {len(first['warehouse']['failures'])}" in first["status"]
+    assert "pages not collected yet" not in second["status"]
 
 
 # --------------------------------------------------------------------------- decisions as functions
