@@ -16,7 +16,9 @@ As a subprocess (integration tests)::
 Every response is rendered from the blog object on request. Successful GETs carry a strong
 ETag (hash of the body) and, where the content has a date, Last-Modified; ``If-None-Match`` and
 ``If-Modified-Since`` are answered with 304. ``/__stats`` returns request counts as JSON;
-``/__admin/*`` (add a comment, read the truth, reset counters) exists only with ``admin=True``.
+``/__admin/*`` (add a comment, read the truth, reset counters, switch faults) exists only with
+``admin=True``. ``serve(blog, faults=Faults(...))`` makes the site misbehave on purpose
+(:mod:`demoblog.faults`).
 """
 
 from __future__ import annotations
