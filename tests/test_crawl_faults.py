@@ -42,6 +42,7 @@ from warehouse.query import query_file
 # Short timeouts and one retry keep the fault paths fast; the stalled listings wait longer than this.
 CRAWL = CrawlSettings(autothrottle=False, download_delay=0.0, retry_times=1, timeout_s=1.0)
 STALL_S = 2.5
+MAX_REQUESTS_PER_POST = 7
 
 
 def _busiest(blog: DemoBlog) -> str:
@@ -202,6 +203,8 @@ def test_a_fault_loses_nothing_but_itself(fault_runs: dict[str, Any], name: str)
     n_posts, n_comments, missing = _loaded_once(run, name, site.truth)
     stats = run["stats"]["sites"][name]
     assert stats["accounting"]["requests_add_up"] and stats["accounting"]["post_pages_add_up"], stats["accounting"]
+    # A fault costs a few requests per level of narrowing, never an explosion (healthy: ~2.6 per post here).
+    assert stats["requests"] <= MAX_REQUESTS_PER_POST * n_posts, stats["requests_by_kind"]
     notes = next(r["notes"] for r in reversed(run["records"]) if r["type"] == "site" and r["site_id"] == name)
     assert site.case.note in notes, notes
     failures = _failures(run, name)
