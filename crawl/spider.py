@@ -173,7 +173,10 @@ class SiteRun:
             meta["post"] = post.url
             meta["task"] = post
             self.hold(post)
-            archive_meta = {"platform_post_id": post.platform_post_id, "mode": post.mode,
+            # After a comment API failure the post page is read for its HTML comments: say so, so
+            # that a replay of the archive reads them too.
+            mode = self.html_post_mode() if post.feed_failed else post.mode
+            archive_meta = {"platform_post_id": post.platform_post_id, "mode": mode,
                             "source": post.meta.get("source", "html")}
             if kind == "post-page":
                 archive_meta.update(meta=post.meta, comment_system=post.comment_system, is_post=not post.candidate)
