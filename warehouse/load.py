@@ -68,6 +68,9 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("topic_alignment", "topic_alignment", ("model_run_id", "previous_model_run_id", "topic_id",
                                                      "previous_topic_id")),
     TableSpec("quarantine", "quarantine", ("run_id", "stage", "key", "reason")),
+    TableSpec("privacy_replacements", "privacy", ("run_id", "site_id", "kind")),
+    TableSpec("commenter_names", "commenter_names", ("site_id", "name_hash", "pseudonym", "role"),
+              keep=("first_seen_run_id",)),
 )
 SPECS = {spec.table: spec for spec in TABLES}
 # Names accepted in ``only=``: table names and file stems.
