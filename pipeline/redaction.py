@@ -188,7 +188,8 @@ class NameIndex:
         if not byline or not byline.strip():
             return
         self.public_names.add(normalise_name(byline))
-        tokens = tuple(_fold(t) for t in _name_tokens(byline) if _fold(t) not in TITLES)
+        # "Jess Tran, LCSW": the name before a comma of credentials is what text repeats.
+        tokens = tuple(_fold(t) for t in _name_tokens(byline.split(",")[0]) if _fold(t) not in TITLES)
         if len(tokens) >= 2:
             self.public_spans.add(tokens)
 
@@ -285,21 +286,39 @@ def _used_as_name(text: str, start: int, end: int, token: str) -> bool:
     if token.startswith("@"):
         return True
     capitalised = token.lstrip("@")[:1].isupper()
-    after = text[end:end + 2]
-    punct_after = not after.strip() and end >= len(text.rstrip()) or after[:1] in ",.!?:;)"
+    after = text[end:end + 3]
+    rest = text[end:]
+    at_end = not re.search(r"\w", rest)
+    punct_after = at_end or after[:1] in ",.!?:;)"
     folded = _fold(token)
-    if capitalised and _POSSESSIVE.search(token):
+    previous = _previous_word(text, start)
+    if _SPEECH_AFTER.match(rest):  # "Grace wrote:", "as dawn said"
+        return True
+    if capitalised and (_POSSESSIVE.search(token) or _quoted(text, start, end)):
         return True
     at_start = _sentence_start(text, start)
-    if capitalised and not at_start and folded not in _MONTHS_DAYS and _previous_word(text, start) not in _DETERMINERS:
-        return True
+    if capitalised and not at_start and previous not in _DETERMINERS:
+        if folded not in _MONTHS_DAYS:
+            return True
+        if previous not in _TEMPORAL_BEFORE and not re.match(r"[\s,]*\d", rest) and not re.search(r"\d\s*$", text[:start]):
+            return True  # "Ask May;" (not "in May", "May 3", "3 May")
     named_form = capitalised or punct_after
-    if at_start and after[:1] in ",:!" and (capitalised or start == 0):
-        return True
+    if at_start and (capitalised or start == 0) and re.match(r"\s*(?:[,:!]|[-–—]\s)", rest) and not _LIST_AFTER.match(rest):
+        return True  # a salutation ("Mark, try...", "Mark - have you..."), not a list ("Faith, hope and...")
     if named_form and _GREETING_BEFORE.search(text[:start]):
         return True
-    is_last_word = not re.search(r"\w", text[end:])
-    return bool(is_last_word and named_form and _SIGN_OFF_BEFORE.search(text[:start]))
+    return bool(at_end and named_form and _SIGN_OFF_BEFORE.search(text[:start]))
+
+
+def _quoted(text: str, start: int, end: int) -> bool:
+    return text[start - 1:start] in "\"'“‘" and start > 0 and text[end:end + 1] in "\"'”’"
+
+
+_SPEECH_AFTER = re.compile(r"(?i)\s+(?:said|says|wrote|writes|mentioned|asked|posted|replied|suggested|commented"
+                           r"|is right|was right|put it)\b")
+_LIST_AFTER = re.compile(r"(?i)\s*,\s*\w+(?:\s*,\s*\w+)*,?\s+(?:and|or|&)\s")
+_TEMPORAL_BEFORE = frozenset("""in on of since until till by last next this early late mid before after through
+    during from to every each one""".split())
 
 
 class Redactor:
@@ -345,11 +364,12 @@ class Redactor:
     # -- names ------------------------------------------------------------------------
     def _names(self, text: str, counts: Counter[str], prefer: set[str]) -> str:
         tokens = list(_TOKEN.finditer(text))
+        public = self._public_tokens(tokens)
         out: list[str] = []
         last = 0
         i = 0
         while i < len(tokens):
-            match = self._match_at(text, tokens, i, prefer)
+            match = None if i in public else self._match_at(text, tokens, i, prefer)
             if match is None:
                 i += 1
                 continue
@@ -366,6 +386,20 @@ class Redactor:
             return self._unknown_handles(text, counts)
         out.append(text[last:])
         return self._unknown_handles("".join(out), counts)
+
+    def _public_tokens(self, tokens: list[re.Match[str]]) -> set[int]:
+        """Indexes of tokens inside a blogger's full byline (public: they stay)."""
+        spans = self.index.public_spans
+        if not spans:
+            return set()
+        folded = [_fold(t.group(0)) for t in tokens]
+        covered: set[int] = set()
+        for span in spans:
+            n = len(span)
+            for i in range(len(folded) - n + 1):
+                if folded[i] == span[0] and tuple(folded[i:i + n]) == span:
+                    covered.update(range(i, i + n))
+        return covered
 
     def _unknown_handles(self, text: str, counts: Counter[str]) -> str:
         if "@" not in text:
@@ -387,15 +421,9 @@ class Redactor:
             if i + n > len(tokens) or not self._adjacent(text, tokens, i, n):
                 continue
             seq = tuple(_fold(t.group(0)) for t in tokens[i:i + n])
-            if seq in self.index.public_spans:
-                return None
             full = [e for e in self.index.lookup(" ".join(seq)) if e.role == "full" and e.tokens == n]
             if full:
                 return n, self._choose(full, prefer)
-        for span in self.index.public_spans:
-            n = len(span)
-            if tuple(_fold(t.group(0)) for t in tokens[i:i + n]) == span:
-                return None
         single = [e for e in heads if e.role in ("full", "part") and e.tokens == 1]
         if not single:
             return None
@@ -449,13 +477,16 @@ class BatchRedaction:
 
 def build_indexes(key: bytes, commenters: Iterable[tuple[str, str | None, str | None]],
                   bylines: Iterable[tuple[str, str | None]],
-                  earlier_names: EarlierNames | None = None) -> dict[str, NameIndex]:
+                  earlier_names: EarlierNames | None = None, sites: Iterable[str] = ()) -> dict[str, NameIndex]:
     """One index per site: bloggers first (public), then every commenter of the batch and earlier runs."""
     commenters = list(commenters)
     indexes: dict[str, NameIndex] = {}
 
     def index_for(site_id: str) -> NameIndex:
         return indexes.setdefault(site_id, NameIndex(key, site_id))
+
+    for site_id in sites:
+        index_for(site_id)
 
     for site_id, byline in bylines:
         index_for(site_id).add_blogger(byline)
@@ -479,7 +510,8 @@ def redact_batch(*, posts: dict[str, Any], comments: list[Any], site_of_post: Ma
     """
     import dataclasses
 
-    indexes = build_indexes(key, commenters, bylines, earlier_names)
+    sites = {p.site_id for p in posts.values()} | set(site_of_post.values())
+    indexes = build_indexes(key, commenters, bylines, earlier_names, sites=sorted(sites))
     thread: dict[str, set[str]] = {}
     for c in comments:
         if c.author_pseudonym:
