@@ -214,6 +214,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     settings = _settings(args)
     result = query_file(_require_published(settings), "run_status", {"limit": args.limit})
     sys.stdout.write(format_result(result, "table"))
+    privacy = query_file(_require_published(settings), "privacy_summary", {"limit": args.limit})
+    sys.stdout.write("\nprivacy: replacements in texts at ingest (v_privacy_summary)\n" + format_result(privacy, "table"))
     return 0
 
 
