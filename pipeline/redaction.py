@@ -18,12 +18,13 @@ replaces:
 Ordinary words. A name token that is also a common English word ("hope", "will", "grace", "mark",
 "may"; see ``ORDINARY_WORDS``) or has at most two letters is *ambiguous*: it is replaced only where
 it is used as a name: written as ``@name``; capitalised in mid-sentence (not after "the", "a",
-"my"... and not a month or weekday) or capitalised with a possessive; or in a *name position*,
-capitalised or followed by punctuation: a salutation (a sentence that opens with it followed by
-",", ":" or "!"; or right after "hi", "dear", "thanks", "thank you"...) or a sign-off (the last word
-of the text after a dash, a tilde, a line break or "cheers,", "best,", "take care,"...). Full
-multi-word names are never ambiguous. Generic display names ("Anonymous", "Guest") identify nobody
-and are not replaced.
+"my"...; a month or weekday also not after "in", "since"... nor beside a number); capitalised with
+a possessive or inside quotes; followed by "said", "wrote"...; or in a *name position*, capitalised
+or followed by punctuation: a salutation (a sentence that opens with it followed by ",", ":", "!"
+or a dash, unless a list follows: "Faith, hope and...") or right after "hi", "dear", "thanks"...;
+or a sign-off (the last word of the text after a dash, a tilde, a line break or "cheers,",
+"take care,"...). Full multi-word names are never ambiguous. Generic display names ("Anonymous",
+"Guest") identify nobody and are not replaced.
 
 Bloggers are public: a commenter whose name is a byline of the site is not a reader, and a
 blogger's full byline in text stays. A reader who shares a first name with a blogger is still a

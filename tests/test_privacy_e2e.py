@@ -118,6 +118,11 @@ def test_planted_names_are_found_only_in_the_archive(tmp_path: Path) -> None:
     status = _blogscope("status", home=home).stdout
     assert "name" in status and "email" in status  # the privacy summary is shown
 
+    # The loaded runs' raw.jsonl is gone; the process stage still rebuilds everything from the archive.
+    assert not list((home / "runs").glob("*/crawl/raw.jsonl"))
+    rebuilt = _blogscope("process", "--from-archive", "--run", "rebuilt", home=home).stdout
+    assert " 0 comments" not in rebuilt and (home / "runs" / "rebuilt" / "processed" / "comments.parquet").exists()
+
     archive = {p for p in _home_leaks(home) if p.startswith("archive/")}
     leaks = {p: found for p, found in _home_leaks(home).items() if not p.startswith("archive/")}
     assert leaks == {}
