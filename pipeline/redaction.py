@@ -38,6 +38,7 @@ membership test needs the key, which never enters the database.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
@@ -103,17 +104,23 @@ _GREETINGS = ("hi", "hello", "hey", "dear", "thanks", "thank you", "thankyou", "
 _SIGN_OFFS = ("cheers", "best", "regards", "best regards", "kind regards", "warmly", "love", "thanks",
               "thank you", "take care", "hugs", "xo", "xoxo", "sincerely", "be well", "peace", "blessings")
 
-# A word: letters/digits/underscores, joined by apostrophes, hyphens or inner dots ("O'Neil",
-# "Mary-Jane", "anxious_in_ohio"); an optional leading '@'.
+# A word: letters/digits/underscores, joined by apostrophes or hyphens ("O'Neil", "Mary-Jane",
+# "anxious_in_ohio"); an optional leading '@'.
 _TOKEN = re.compile(r"@?\w+(?:['’\-]\w+)*")
 _POSSESSIVE = re.compile(r"(?i)['’]s$")
-_GREETING_BEFORE = re.compile(r"(?i)(?:^|[\s(\"'“])(?:" + "|".join(re.escape(g) for g in sorted(_GREETINGS, key=len, reverse=True))
-                              + r")\s*,?\s*$")
-_SIGN_OFF_BEFORE = re.compile(r"(?i)(?:(?:^|[\s(\"'“])(?:" + "|".join(re.escape(s) for s in sorted(_SIGN_OFFS, key=len, reverse=True))
-                              + r")\s*[,!.]?\s*|[-–—~]\s*|\n\s*)$")
+
+
+def _alternatives(phrases: tuple[str, ...]) -> str:
+    return "|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True))
+
+
+# Text before a name: ends with a greeting ("Thanks, "), or with a sign-off, dash, tilde or line break.
+_GREETING_BEFORE = re.compile(r"(?i)(?:^|[\s(\"'“])(?:" + _alternatives(_GREETINGS) + r")\s*,?\s*$")
+_SIGN_OFF_BEFORE = re.compile(r"(?i)(?:(?:^|[\s(\"'“])(?:" + _alternatives(_SIGN_OFFS) + r")\s*[,!.]?\s*|[-–—~]\s*|\n\s*)$")
 _MAX_NAME_TOKENS = 6
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a vocabulary's worth: the same words recur in every comment
 def _fold(token: str) -> str:
     """The comparable form of one token: no '@', no possessive, case-folded."""
     return normalise_name(_POSSESSIVE.sub("", token.lstrip("@")))
