@@ -118,6 +118,7 @@ def _alternatives(phrases: tuple[str, ...]) -> str:
 _GREETING_BEFORE = re.compile(r"(?i)(?:^|[\s(\"'“])(?:" + _alternatives(_GREETINGS) + r")\s*,?\s*$")
 _SIGN_OFF_BEFORE = re.compile(r"(?i)(?:(?:^|[\s(\"'“])(?:" + _alternatives(_SIGN_OFFS) + r")\s*[,!.]?\s*|[-–—~]\s*|\n\s*)$")
 _MAX_NAME_TOKENS = 6
+_DIGIT = re.compile(r"\d")
 
 
 @functools.lru_cache(maxsize=1 << 16)  # a vocabulary's worth: the same words recur in every comment
@@ -172,6 +173,7 @@ class NameIndex:
     public_spans: set[tuple[str, ...]] = field(default_factory=set)  # bloggers' full bylines
     public_names: set[str] = field(default_factory=set)
     _hash_cache: dict[str, str] = field(default_factory=dict)
+    _lookup_cache: dict[str, list[_Entry]] = field(default_factory=dict)
     _new_rows: dict[tuple[str, str, str], int] = field(default_factory=dict)
 
     def hash(self, text: str) -> str:
@@ -184,6 +186,7 @@ class NameIndex:
         return h
 
     def _add(self, text: str, entry: _Entry, record: bool = True) -> None:
+        self._lookup_cache.clear()
         h = self.hash(text)
         bucket = self.entries.setdefault(h, [])
         if entry not in bucket:
@@ -249,6 +252,7 @@ class NameIndex:
 
     def add_hash_rows(self, rows: Iterable[Mapping[str, Any]]) -> None:
         """Names of earlier runs' commenters, as the warehouse keeps them (hashes only)."""
+        self._lookup_cache.clear()
         for row in rows:
             entry = _Entry(row["pseudonym"], row["role"], int(row.get("tokens") or 1))
             bucket = self.entries.setdefault(row["name_hash"], [])
@@ -261,7 +265,12 @@ class NameIndex:
                 for (h, alias, role), n in sorted(self._new_rows.items())]
 
     def lookup(self, text: str) -> list[_Entry]:
-        return self.entries.get(self.hash(text), [])
+        """Entries for a normalised name or word (cached: most words of a text are no name)."""
+        found = self._lookup_cache.get(text)
+        if found is None:
+            found = self.entries.get(self.hash(text), [])
+            self._lookup_cache[text] = found
+        return found
 
 
 @dataclass
@@ -349,7 +358,7 @@ class Redactor:
 
     # -- identifiers ------------------------------------------------------------------
     def _identifiers(self, text: str, counts: Counter[str]) -> str:
-        has_at, has_digit = "@" in text, any(ch.isdigit() for ch in text)
+        has_at, has_digit = "@" in text, _DIGIT.search(text) is not None
         has_url = "/" in text
         for pattern, replacement, kind in _RULES:
             if (kind == "url" and not has_url) or (kind == "email" and not has_at) or (kind == "phone" and not has_digit):
@@ -372,37 +381,34 @@ class Redactor:
     # -- names ------------------------------------------------------------------------
     def _names(self, text: str, counts: Counter[str], prefer: set[str]) -> str:
         tokens = list(_TOKEN.finditer(text))
-        public = self._public_tokens(tokens)
+        folded = [_fold(t.group(0)) for t in tokens]
+        lookup = self.index.lookup
+        hits = [i for i, word in enumerate(folded) if lookup(word)]
+        if not hits:
+            return self._unknown_handles(text, counts)
+        public = self._public_tokens(folded)
         out: list[str] = []
-        last = 0
-        i = 0
-        while i < len(tokens):
-            match = None if i in public else self._match_at(text, tokens, i, prefer)
+        last, free = 0, 0  # free: the first token not yet consumed by a replaced name
+        for i in hits:
+            if i < free or i in public:
+                continue
+            match = self._match_at(text, tokens, folded, i, prefer)
             if match is None:
-                i += 1
                 continue
             n, alias = match
             start, end = tokens[i].start(), tokens[i + n - 1].end()
-            tail = tokens[i + n - 1].group(0)
-            suffix = _POSSESSIVE.search(tail)
+            suffix = _POSSESSIVE.search(tokens[i + n - 1].group(0))
             out.append(text[last:start])
             out.append(alias + (suffix.group(0) if suffix else ""))
             counts["name"] += 1
-            last = end
-            i += n
-        if not out:
-            return self._unknown_handles(text, counts)
+            last, free = end, i + n
         out.append(text[last:])
         return self._unknown_handles("".join(out), counts)
 
-    def _public_tokens(self, tokens: list[re.Match[str]]) -> set[int]:
+    def _public_tokens(self, folded: list[str]) -> set[int]:
         """Indexes of tokens inside a blogger's full byline (public: they stay)."""
-        spans = self.index.public_spans
-        if not spans:
-            return set()
-        folded = [_fold(t.group(0)) for t in tokens]
         covered: set[int] = set()
-        for span in spans:
+        for span in self.index.public_spans:
             n = len(span)
             for i in range(len(folded) - n + 1):
                 if folded[i] == span[0] and tuple(folded[i:i + n]) == span:
@@ -415,21 +421,16 @@ class Redactor:
         pattern, replacement, kind = _RULES[-1]
         return pattern.sub(self._replacer(replacement, kind, counts), text)
 
-    def _match_at(self, text: str, tokens: list[re.Match[str]], i: int, prefer: set[str]) -> tuple[int, str] | None:
+    def _match_at(self, text: str, tokens: list[re.Match[str]], folded: list[str], i: int,
+                  prefer: set[str]) -> tuple[int, str] | None:
         first = tokens[i].group(0)
-        folded_first = _fold(first)
-        if folded_first.startswith("reader-"):
-            return None
-        heads = self.index.lookup(folded_first)
-        if not heads:
-            return None
+        heads = self.index.lookup(folded[i])
         # Longest full name starting here first (a blogger's byline is public and stays).
         lengths = sorted({e.tokens for e in heads if e.role == "head"}, reverse=True)
         for n in lengths:
             if i + n > len(tokens) or not self._adjacent(text, tokens, i, n):
                 continue
-            seq = tuple(_fold(t.group(0)) for t in tokens[i:i + n])
-            full = [e for e in self.index.lookup(" ".join(seq)) if e.role == "full" and e.tokens == n]
+            full = [e for e in self.index.lookup(" ".join(folded[i:i + n])) if e.role == "full" and e.tokens == n]
             if full:
                 return n, self._choose(full, prefer)
         single = [e for e in heads if e.role in ("full", "part") and e.tokens == 1]
@@ -441,7 +442,7 @@ class Redactor:
 
     @staticmethod
     def _adjacent(text: str, tokens: list[re.Match[str]], i: int, n: int) -> bool:
-        """The n tokens form one name: only spaces, dots, commas or '&' between them."""
+        """The n tokens form one name: only spaces, dots or '&' between them ("Tom B.", "Meg & Lou")."""
         for a, b in zip(tokens[i:i + n - 1], tokens[i + 1:i + n]):
             gap = text[a.end():b.start()]
             if len(gap) > 4 or re.search(r"[^\s.&]", gap):
