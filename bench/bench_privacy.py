@@ -4,7 +4,8 @@ Crawls both demo blogs (full size, served on 127.0.0.1) after planting comments 
 set (``tests/data/privacy_labelled.jsonl``: salutations, sign-offs, e-mails, phones, URLs), then
 runs ``pipeline.process.process_records`` on the same records, alternately with redaction and
 with ``redact_batch`` replaced by a pass-through (the baseline), and prints the ratio of the
-medians. The redaction's own throughput (texts/s) is printed too.
+medians, and the time spent inside ``redact_batch`` as a share of the rest of the same runs
+(steadier on a shared machine).
 
     .venv/bin/python -m bench privacy        (prints JSON; the bar is ratio <= 1.10)
 
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-REPEATS = 3
+REPEATS = 5
 PLANTED_PER_BLOG = 150
 
 
@@ -56,6 +57,15 @@ def run(shared_data_dir: Path | str) -> dict[str, Any]:
         return BatchRedaction(posts, comments, [], [])
 
     real = process.redact_batch
+    inside: list[float] = []  # seconds spent in redact_batch itself, per "with" run
+
+    def timed_redaction(**kwargs: Any) -> BatchRedaction:
+        start = time.perf_counter()
+        try:
+            return real(**kwargs)
+        finally:
+            inside.append(time.perf_counter() - start)
+
     settings = ProcessSettings(workers=1, timeout_s=60)
     timings: dict[str, list[float]] = {"with": [], "without": []}
     counts: dict[str, Any] = {}
@@ -65,7 +75,7 @@ def run(shared_data_dir: Path | str) -> dict[str, Any]:
         comments = sum(r.get("type") == "comment" for r in records)
         for repeat in range(REPEATS):
             for mode in ("without", "with") if repeat % 2 == 0 else ("with", "without"):
-                process.redact_batch = real if mode == "with" else no_redaction
+                process.redact_batch = timed_redaction if mode == "with" else no_redaction
                 try:
                     start = time.perf_counter()
                     result = process.process_records(iter(records), work / f"out-{mode}-{repeat}", "bench",
@@ -74,28 +84,14 @@ def run(shared_data_dir: Path | str) -> dict[str, Any]:
                 finally:
                     process.redact_batch = real
                 counts[mode] = {"posts": result.posts, "comments": result.comments}
-        redaction_s = _redaction_only_seconds(work)
     with_s, without_s = statistics.median(timings["with"]), statistics.median(timings["without"])
+    # The wall-clock ratio is noisy on a shared machine; the time inside redact_batch against the
+    # rest of the same runs is the steadier figure of what redaction adds.
+    share = statistics.median(r / (w - r) for r, w in zip(inside, timings["with"]))
     return {"records": len(records), "comments_in": comments, "counts": counts,
             "process_s_without_redaction": round(without_s, 3), "process_s_with_redaction": round(with_s, 3),
             "ratio_with_vs_without": round(with_s / without_s, 3), "bar": 1.10,
-            "redaction_only_s": round(redaction_s, 3)}
-
-
-def _redaction_only_seconds(work: Path) -> float:
-    """Seconds for redact_batch alone over the processed comments and posts of the last repeat."""
-    import pyarrow.parquet as pq
-
-    from pipeline.records import Comment, Post, from_dict
-    from pipeline.redaction import redact_batch
-
-    out = sorted(work.glob("out-with-*"))[-1]
-    posts = {p.post_id: p for p in (from_dict(Post, r) for r in pq.read_table(out / "posts.parquet").to_pylist())}
-    comments = [from_dict(Comment, r) for r in pq.read_table(out / "comments.parquet").to_pylist()]
-    start = time.perf_counter()
-    redact_batch(posts=posts, comments=comments, site_of_post={pid: p.site_id for pid, p in posts.items()},
-                 commenters=[], bylines=[], key=b"bench-key", run_id="bench")
-    return time.perf_counter() - start
+            "redaction_s": round(statistics.median(inside), 3), "redaction_share_of_the_rest": round(share, 3)}
 
 
 if __name__ == "__main__":
