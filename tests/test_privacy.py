@@ -90,3 +90,56 @@ def test_keep_raw_days_drops_only_expired_archive_files(tmp_path: Path) -> None:
     assert drop_expired_archives(tmp_path / "a", 0) == []  # 0 keeps the archive forever
     assert drop_expired_archives(tmp_path / "a", 7) == [old]
     assert not old.exists() and new.exists()
+
+
+def test_the_process_stage_redacts_comments_and_writes_the_summary(tmp_path: Path) -> None:
+    import json
+
+    import pyarrow.parquet as pq
+
+    from pipeline.privacy import pseudonym
+    from pipeline.process import process_crawl
+    from pipeline.records import RawComment, RawPost, to_dict
+    from pipeline.settings import ProcessSettings
+
+    url = "http://127.0.0.1:9/2024/01/02/sleep/"
+    page = ("<html><head><title>Sleep</title></head><body><article><h1>Sleep</h1><p>Night shifts disturb sleep for "
+            "many of our patients, and melatonin is often the first thing they try.</p><p>Light in the morning and "
+            "therapy for insomnia help more people than pills.</p></article></body></html>")
+
+    def comment(cid: str, author: str, text: str) -> dict:
+        return {"type": "comment", **to_dict(RawComment("site", url, "wp-rest", "2024-01-03T00:00:00+00:00",
+                                                        platform_comment_id=cid, author=author, text=text,
+                                                        published_at=f"2024-01-02T11:0{cid}:00+00:00"))}
+
+    records = [{"type": "post", **to_dict(RawPost("site", url, "wordpress", "wp-rest", "2024-01-03T00:00:00+00:00",
+                                                  html=page, title="Sleep", author="Dr. Ann Holt"))},
+               comment("1", "Joe Castellano", "Margaret, that is so encouraging. Mail me: joe.c@example.org"),
+               comment("2", "Margaret Ellison", "Thanks, Joe! Dr. Ann Holt said the same.")]
+    crawl = tmp_path / "raw.jsonl"
+    crawl.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    out = tmp_path / "processed"
+    process_crawl([crawl], out, "r1", home=tmp_path, pseudonym_key=KEY, settings=ProcessSettings(workers=1))
+    texts = sorted(r["text"] for r in pq.read_table(out / "comments.parquet").to_pylist())
+    joe, margaret = pseudonym("Joe Castellano", KEY, "site"), pseudonym("Margaret Ellison", KEY, "site")
+    assert texts == sorted([f"{margaret}, that is so encouraging. Mail me: [email]",
+                            f"Thanks, {joe}! Dr. Ann Holt said the same."])
+    summary = {r["kind"]: r["replacements"] for r in pq.read_table(out / "privacy.parquet").to_pylist()}
+    assert summary == {"name": 2, "email": 1, "phone": 0, "url": 0}
+    hashes = pq.read_table(out / "commenter_names.parquet").to_pylist()
+    assert hashes and not any("joe" in str(v).casefold() or "margaret" in str(v).casefold()
+                              for row in hashes for v in row.values() if v != row["pseudonym"])
+
+
+def test_a_loaded_runs_raw_crawl_output_is_deleted(tmp_path: Path) -> None:
+    from flows.jobs import mark_loaded
+    from pipeline.settings import Settings
+
+    settings = Settings(home=tmp_path)
+    crawl = settings.run_dir("r1") / "crawl"
+    crawl.mkdir(parents=True)
+    (crawl / "raw.jsonl").write_text('{"type": "comment", "author": "Margaret Ellison"}\n', encoding="utf-8")
+    (crawl / "stats.json").write_text("{}", encoding="utf-8")
+    mark_loaded(settings, ["r1"])
+    assert not (crawl / "raw.jsonl").exists() and (crawl / "stats.json").exists()
+    assert (settings.run_dir("r1") / "LOADED").exists()
