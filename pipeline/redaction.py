@@ -43,7 +43,7 @@ import hashlib
 import hmac
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -473,7 +473,7 @@ def summary_rows(total: Mapping[str, Counter[str]], run_id: str, texts: Mapping[
 # ---------------------------------------------------------------------------- one batch
 
 # site ids -> earlier runs' name-hash rows (flows passes a warehouse lookup; pipeline reads no database).
-EarlierNames = Any  # Callable[[list[str]], Iterable[Mapping[str, Any]]]
+EarlierNames = Callable[[list[str]], Iterable[Mapping[str, Any]]]
 
 
 @dataclass
