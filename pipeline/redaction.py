@@ -314,7 +314,9 @@ def _used_as_name(text: str, start: int, end: int, token: str) -> bool:
     if capitalised and (_POSSESSIVE.search(token) or _quoted(text, start, end)):
         return True
     at_start = _sentence_start(text, start)
-    if capitalised and not at_start and previous not in _DETERMINERS:
+    if capitalised and re.match(r"[.!?]?\s*$|[.!?]", rest) and re.search(r",\s*$", text[:start]):
+        return True  # a vocative closing a sentence: "Sorry to hear that, Will."
+    if capitalised and not at_start and previous not in _DETERMINERS and not _in_proper_phrase(text, start, end):
         if folded not in _MONTHS_DAYS:
             return True
         if previous not in _TEMPORAL_BEFORE and not re.match(r"[\s,]*\d", rest) and not re.search(r"\d\s*$", text[:start]):
@@ -325,6 +327,15 @@ def _used_as_name(text: str, start: int, end: int, token: str) -> bool:
     if named_form and _GREETING_BEFORE.search(text[:start]):
         return True
     return bool(at_end and named_form and _SIGN_OFF_BEFORE.search(text[:start]))
+
+
+def _in_proper_phrase(text: str, start: int, end: int) -> bool:
+    """Part of another capitalised phrase ("Mark Twain", "Saving Grace"): a title or someone else."""
+    after = re.match(r" ([A-Z][a-z]+)", text[end:])
+    if after and after.group(1) != "I":
+        return True
+    before = re.search(r"([A-Z][a-z]+) $", text[:start])
+    return bool(before) and not _sentence_start(text, before.start(1))
 
 
 def _quoted(text: str, start: int, end: int) -> bool:

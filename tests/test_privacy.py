@@ -67,7 +67,11 @@ def test_ordinary_words_need_name_position_evidence() -> None:
             "Faith, hope and a good psychiatrist."]
     for text in kept:
         assert r.redact(text).text == text
-    for text in ["Will, try the clinic.", "Thanks, Grace!", "I agree with Grace.", "Take care,\nHope", "@will yes"]:
+    kept += ["I read Mark Twain in the waiting room.", "The Grace Hospital has a good clinic.", "In May I start."]
+    for text in kept:
+        assert r.redact(text).text == text
+    for text in ["Will, try the clinic.", "Thanks, Grace!", "I agree with Grace.", "Take care,\nHope", "@will yes",
+                 "Sorry to hear that, Will.", "What did Hope mean by that?"]:
         assert "reader-" in r.redact(text).text, text
 
 
