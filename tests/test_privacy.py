@@ -62,7 +62,7 @@ def test_bloggers_bylines_stay_but_a_reader_sharing_a_first_name_is_replaced() -
 
 
 def test_ordinary_words_need_name_position_evidence() -> None:
-    r = _redactor(["Grace Kim", "Will Turner", "Hope Reyes"])
+    r = _redactor(["Grace Kim", "Will Turner", "Hope Reyes", "Mark D.", "May Lin"])
     kept = ["I hope so. Will it help?", "Hope you feel better!", "there is a grace period", "I will try",
             "Faith, hope and a good psychiatrist."]
     for text in kept:
