@@ -135,11 +135,19 @@ def test_the_process_stage_redacts_comments_and_writes_the_summary(tmp_path: Pat
                               for row in hashes for v in row.values() if v != row["pseudonym"])
 
 
-def test_a_loaded_runs_raw_crawl_output_is_deleted(tmp_path: Path) -> None:
-    from flows.jobs import mark_loaded
-    from pipeline.settings import Settings
+def test_a_loaded_runs_raw_crawl_output_and_expired_archives_are_deleted(tmp_path: Path) -> None:
+    import dataclasses
 
-    settings = Settings(home=tmp_path)
+    from flows.jobs import mark_loaded
+    from pipeline.settings import PrivacySettings, Settings
+
+    settings = dataclasses.replace(Settings(home=tmp_path), privacy=PrivacySettings(keep_raw_days=30))
+    old, recent = settings.archive_dir / "old.warc.gz", settings.archive_dir / "recent.warc.gz"
+    old.parent.mkdir(parents=True)
+    old.write_bytes(b"x")
+    recent.write_bytes(b"y")
+    long_ago = time.time() - 31 * 86400
+    os.utime(old, (long_ago, long_ago))
     crawl = settings.run_dir("r1") / "crawl"
     crawl.mkdir(parents=True)
     (crawl / "raw.jsonl").write_text('{"type": "comment", "author": "Margaret Ellison"}\n', encoding="utf-8")
@@ -147,3 +155,4 @@ def test_a_loaded_runs_raw_crawl_output_is_deleted(tmp_path: Path) -> None:
     mark_loaded(settings, ["r1"])
     assert not (crawl / "raw.jsonl").exists() and (crawl / "stats.json").exists()
     assert (settings.run_dir("r1") / "LOADED").exists()
+    assert not old.exists() and recent.exists()
