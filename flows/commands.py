@@ -217,6 +217,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     sys.stdout.write(format_result(result, "table"))
     counts = query_file(db, "summary_counts", {})
     _print_crawl_failures(dict(zip(counts.columns, counts.rows[0])).get("crawl_failures"))
+    privacy = query_file(db, "privacy_summary", {"limit": args.limit})
+    sys.stdout.write("\nprivacy: replacements in texts at ingest (v_privacy_summary)\n" + format_result(privacy, "table"))
     return 0
 
 

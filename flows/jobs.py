@@ -104,16 +104,18 @@ def process(settings: Settings, run_id: str, *, from_archive: bool = False, work
             raise JobError(f"no WARC files under {settings.archive_dir}: nothing to rebuild from")
         records = _as_raw_dicts(rebuild_from_warc(warcs))
         result = process_records(records, out_dir, run_id, pseudonym_key=key, settings=proc_settings, progress=progress,
-                                 earlier_posts=_earlier_posts(settings))
+                                 earlier_posts=_earlier_posts(settings), earlier_names=_earlier_names(settings))
         included = [run_id]
     else:
         crawl_file = settings.run_dir(run_id) / "crawl" / "raw.jsonl"
         if not crawl_file.exists():
-            raise JobError(f"{crawl_file} does not exist: crawl this run first")
+            raise JobError(f"{crawl_file} does not exist (a loaded run's crawl output is removed for privacy): "
+                           "crawl this run first, or rebuild with 'blogscope process --from-archive'")
         included = pending_runs(settings, run_id)
         files = [settings.run_dir(r) / "crawl" / "raw.jsonl" for r in included]
         result = process_crawl(files, out_dir, run_id, home=settings.home, pseudonym_key=key,
-                               settings=proc_settings, progress=progress, earlier_posts=_earlier_posts(settings))
+                               settings=proc_settings, progress=progress, earlier_posts=_earlier_posts(settings),
+                               earlier_names=_earlier_names(settings))
     return {"posts": result.posts, "comments": result.comments, "sentiment": result.sentiment,
             "quarantined": result.quarantined, "stages": result.counts, "included_runs": included}
 
@@ -123,6 +125,13 @@ def _earlier_posts(settings: Settings) -> Any:
     from warehouse.corpus import earlier_posts
 
     return lambda post_ids: earlier_posts(settings.working_db, post_ids)
+
+
+def _earlier_names(settings: Settings) -> Any:
+    """The warehouse lookup of earlier runs' commenters (keyed name hashes) for the redaction."""
+    from warehouse.corpus import earlier_commenter_names
+
+    return lambda site_ids: earlier_commenter_names(settings.working_db, site_ids)
 
 
 LOADED_MARKER = "LOADED"
@@ -146,6 +155,22 @@ def mark_loaded(settings: Settings, run_ids: list[str]) -> None:
         marker = settings.run_dir(rid) / LOADED_MARKER
         marker.parent.mkdir(parents=True, exist_ok=True)
         marker.write_text(utcnow() + "\n", encoding="utf-8")
+    forget_raw_after_load(settings, run_ids)
+
+
+def forget_raw_after_load(settings: Settings, run_ids: list[str]) -> None:
+    """Raw text stays only in the WARC archive: drop loaded runs' ``raw.jsonl`` and expired archives.
+
+    ``raw.jsonl`` holds commenters' raw names, e-mails and the pages' HTML; once its run is in the
+    warehouse it is needed no more (``process --from-archive`` rebuilds from the archive).
+    """
+    from pipeline.privacy import drop_expired_archives
+
+    for rid in run_ids:
+        (settings.run_dir(rid) / "crawl" / "raw.jsonl").unlink(missing_ok=True)
+    dropped = drop_expired_archives(settings.archive_dir, settings.privacy.keep_raw_days)
+    if dropped:
+        log.info("privacy: dropped %d archive file(s) older than %d days", len(dropped), settings.privacy.keep_raw_days)
 
 
 def _as_raw_dicts(records: Any) -> Any:

@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import os
 import secrets
+import time
 import unicodedata
 from pathlib import Path
 
@@ -45,3 +46,20 @@ def pseudonym(name: str | None, key: bytes, site_id: str = "") -> str | None:
         return None
     msg = f"{site_id}\x1f{normalise_name(name)}".encode("utf-8")
     return _PREFIX + hmac.new(key, msg, hashlib.sha256).hexdigest()[:12]
+
+
+def drop_expired_archives(archive_dir: Path, keep_days: int, now: float | None = None) -> list[Path]:
+    """Delete WARC files (``*.warc.gz``) last written more than ``keep_days`` ago; 0 keeps all.
+
+    The archive is the only place raw names stay; a retention period bounds how long. A file's
+    modification time is when its last response was archived.
+    """
+    if keep_days <= 0 or not archive_dir.is_dir():
+        return []
+    cutoff = (time.time() if now is None else now) - keep_days * 86400
+    dropped = []
+    for path in sorted(archive_dir.rglob("*.warc.gz")):
+        if path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            dropped.append(path)
+    return dropped

@@ -21,6 +21,7 @@ from typing import Any
 from pipeline import ids
 from pipeline.io import read_jsonl, write_records, write_rows
 from pipeline.privacy import normalise_name, pseudonym
+from pipeline.redaction import EarlierNames, redact_batch
 from pipeline.records import (
     Comment,
     CrawlFailure,
@@ -108,12 +109,13 @@ class ProcessResult:
 
 def process_crawl(crawl_files: list[Path], out_dir: Path, run_id: str, *, home: Path,
                   pseudonym_key: bytes, settings: ProcessSettings | None = None,
-                  progress: bool = False, earlier_posts: EarlierPosts | None = None) -> ProcessResult:
+                  progress: bool = False, earlier_posts: EarlierPosts | None = None,
+                  earlier_names: EarlierNames | None = None) -> ProcessResult:
     """Process the crawl output files of one run into ``out_dir/*.parquet``."""
     settings = settings or ProcessSettings()
     records: Iterator[dict[str, Any]] = (rec for path in crawl_files for rec in read_jsonl(path))
     result = process_records(records, out_dir, run_id, pseudonym_key=pseudonym_key, settings=settings,
-                             progress=progress, earlier_posts=earlier_posts)
+                             progress=progress, earlier_posts=earlier_posts, earlier_names=earlier_names)
     write_records(out_dir / "crawl_failures.parquet", crawl_failure_snapshot(crawl_files, run_id), CrawlFailure)
     return result
 
@@ -143,12 +145,15 @@ def crawl_failure_snapshot(crawl_files: list[Path], run_id: str) -> list[CrawlFa
 
 def process_records(records: Iterable[dict[str, Any]], out_dir: Path, run_id: str, *, pseudonym_key: bytes,
                     settings: ProcessSettings, progress: bool = False,
-                    earlier_posts: EarlierPosts | None = None) -> ProcessResult:
+                    earlier_posts: EarlierPosts | None = None,
+                    earlier_names: EarlierNames | None = None) -> ProcessResult:
     """Fold, extract, thread, score and write one run's records.
 
     ``earlier_posts`` looks up posts that earlier runs loaded (post id -> ``author``,
     ``language``): a late comment on an unchanged post arrives without its post, and still needs
     to know whether the post's author wrote it and which language to fall back on.
+    ``earlier_names`` gives earlier runs' commenters of these sites as keyed name hashes
+    (``pipeline.redaction``), so their names are redacted in this run's texts too.
     """
     from pipeline import dedup, language, sentiment
 
@@ -214,6 +219,16 @@ def process_records(records: Iterable[dict[str, Any]], out_dir: Path, run_id: st
     comments = build_comments(batch.comments.values(), url_to_pid, posts, pseudonym_key, run_id, comment_counter,
                               failed_urls, earlier=earlier)
 
+    # -- privacy: commenters' names, e-mails, phones and profile URLs out of every text -------
+    redacted = redact_batch(
+        posts=posts, comments=comments, key=pseudonym_key, run_id=run_id, earlier_names=earlier_names,
+        site_of_post={**{comment_post_id(c, url_to_pid): c.site_id for c in batch.comments.values()},
+                      **{pid: p.site_id for pid, p in posts.items()}},
+        commenters=((c.site_id, c.author, c.author_url) for c in batch.comments.values()),
+        bylines=[(p.site_id, p.author) for p in posts.values()]
+        + [(c.site_id, (earlier.get(comment_post_id(c, url_to_pid)) or {}).get("author")) for c in batch.comments.values()])
+    posts, comments = redacted.posts, redacted.comments
+
     # -- language and sentiment -----------------------------------------------------------
     scores: list[SentimentScore] = []
     for post in posts.values():
@@ -246,6 +261,10 @@ def process_records(records: Iterable[dict[str, Any]], out_dir: Path, run_id: st
         write_rows(out_dir / "aliases.parquet", _unique(alias_rows, ("post_id", "url")))
     if site_rows:
         write_rows(out_dir / "sites.parquet", site_rows)
+    if redacted.summary:
+        write_rows(out_dir / "privacy.parquet", redacted.summary)
+    if redacted.name_hashes:
+        write_rows(out_dir / "commenter_names.parquet", redacted.name_hashes)
     counts = {"extract": post_counter.as_dict(), "comments": comment_counter.as_dict(),
               "crawl_rejected": {"seen": len(batch.rejected)}}
     return ProcessResult(len(posts), len(final_comments), len(scores), len(quarantine), counts)

@@ -69,6 +69,9 @@ class PrivacySettings:
     pseudonym_key: str = ""
     report_comment_text: bool = False  # verbatim comment text in the report
     redact_exports: bool = True
+    # Days to keep the raw WARC archive (the only place raw names stay); 0 keeps it forever.
+    # Older archive files are deleted after each successful load.
+    keep_raw_days: int = 0
 
 
 @dataclass(frozen=True)

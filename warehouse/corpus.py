@@ -70,3 +70,23 @@ def earlier_posts(db_path: Path | str, post_ids: list[str], *,
         finally:
             conn.close()
     return {pid: {"author": author, "language": language} for pid, author, language in rows}
+
+
+def earlier_commenter_names(db_path: Path | str, site_ids: list[str], *,
+                            lock_timeout_s: float = DEFAULT_TIMEOUT_S) -> list[dict[str, str | int]]:
+    """Known commenters of ``site_ids`` as keyed name hashes (``commenter_names``), for the process stage.
+
+    Empty before the first load. Read under the writer lock, like ``earlier_posts``.
+    """
+    from warehouse.db import connect_writer, sql_text
+
+    db_path = Path(db_path)
+    if not site_ids or not db_path.exists():
+        return []
+    with writer_lock(db_path.parent, timeout_s=lock_timeout_s):
+        conn = connect_writer(db_path)
+        try:
+            rows = conn.execute(sql_text("queries", "earlier_commenter_names"), {"site_ids": list(site_ids)}).fetchall()
+        finally:
+            conn.close()
+    return [{"site_id": s, "name_hash": h, "pseudonym": a, "role": r, "tokens": n} for s, h, a, r, n in rows]

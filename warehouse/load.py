@@ -70,6 +70,9 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("quarantine", "quarantine", ("run_id", "stage", "key", "reason")),
     # A snapshot per site (see _Loader.replace_crawl_failures), not an accumulation.
     TableSpec("crawl_failures", "crawl_failures", ("url",)),
+    TableSpec("privacy_replacements", "privacy", ("run_id", "site_id", "kind")),
+    TableSpec("commenter_names", "commenter_names", ("site_id", "name_hash", "pseudonym", "role"),
+              keep=("first_seen_run_id",)),
 )
 SPECS = {spec.table: spec for spec in TABLES}
 # Names accepted in ``only=``: table names and file stems.

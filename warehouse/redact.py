@@ -18,17 +18,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-# (pattern, replacement) in order: URLs before e-mails (a URL may hold '@'), e-mails before handles.
-RULES: tuple[tuple[str, str], ...] = (
-    (r"(?i)\b(?:https?|ftp)://(?:[^\s/?#<>\"'@]*@)?([^\s/?#<>\"':]+)[^\s<>\"']*", r"[url:\1]"),
-    (r"(?i)\bwww\.([^\s/?#<>\"':]+)/[^\s<>\"']*", r"[url:www.\1]"),
-    (r"(?i)[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}", "[email]"),
-    (r"\+\d{1,3}[ .-]?(?:\(\d{1,5}\)[ .-]?)?\d{2,5}(?:[ .-]?\d{2,5}){1,4}\b", "[phone]"),
-    (r"\(\d{3}\)[ .-]?\d{3}[ .-]\d{4}\b", "[phone]"),
-    (r"\b\d{3}[ .-]\d{3}[ .-]\d{4}\b", "[phone]"),
-    (r"\b0\d{2,4}[ .-]?\d{3,4}[ .-]?\d{3,4}\b", "[phone]"),
-    (r"\B@[A-Za-z0-9_]{2,30}\b", "[handle]"),
-)
+from pipeline.redaction import IDENTIFIER_RULES
+
+# The ingest rules (``pipeline.redaction``, which also replaces known commenters' names) run
+# again here, as a second net for text loaded before them: one list of patterns for both.
+RULES: tuple[tuple[str, str], ...] = tuple((pattern, replacement) for pattern, replacement, _ in IDENTIFIER_RULES)
 
 _COMPILED = tuple((re.compile(p), r) for p, r in RULES)
 
