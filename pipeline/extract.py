@@ -41,6 +41,7 @@ from urllib.parse import urlsplit
 from pipeline.htmltext import (
     GZIP_MAGIC,
     PageScan,
+    PageTooDeep,
     scan_page,
     clean_control_chars,
     html_to_unicode,
@@ -113,6 +114,9 @@ def _extract(html: bytes | str, url: str | None, *, max_bytes: int, with_comment
         if tree is None:
             return _failed(url, "empty", "no HTML document could be parsed from the page")
         return _extract_tree(tree, url, with_comments=with_comments, detect_language=detect_language)
+    except PageTooDeep as exc:
+        # Nothing of the page past the parser's depth limit can be read: no content, as for an empty page.
+        return _failed(url, "empty", str(exc))
     except RecursionError:
         return _failed(url, "error", "page nested too deeply to process")
     except MemoryError:
