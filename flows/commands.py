@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import shutil
 import sys
 import time
@@ -221,20 +220,13 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
-    from pipeline.extract import extract_paths
+    from pipeline import extract_cli
 
-    # trafilatura logs every discarded block as a warning; the record's status says what matters.
-    logging.getLogger("trafilatura").setLevel(logging.ERROR)
-    n_bad = 0
-    out = sys.stdout
-    for record in extract_paths(args.inputs, workers=args.workers, timeout=args.timeout):
-        out.write(json.dumps(record, ensure_ascii=False) + "\n")
-        if record.get("status") not in ("ok", None):
-            n_bad += 1
-    out.flush()
-    if n_bad:
-        print(f"{n_bad} of {len(args.inputs)} inputs did not extract (see their status/reason)", file=sys.stderr)
-    return 0
+    counts = extract_cli.write_records(args.inputs, sys.stdout, workers=args.workers, timeout=args.timeout)
+    summary = extract_cli.failure_summary(counts)
+    if summary:
+        print(f"blogscope extract: {summary}", file=sys.stderr)
+    return extract_cli.exit_status(counts)
 
 
 @_wrap_job_errors
