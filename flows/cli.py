@@ -132,6 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["parquet", "csv"], default="parquet")
     p.add_argument("--table", action="append", help="table or view to export (repeatable; default: core tables)")
     p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--raw-cells", action="store_true",
+                   help="CSV: write text cells as stored; by default a cell starting with = + - @ tab or CR "
+                        "gets a leading ' so spreadsheets show it as text, not run it as a formula")
 
     # Listed here; its options live in warehouse.report.cli (DELEGATED below).
     p = sub.add_parser("report", help="write the editors' HTML report", formatter_class=fmt,
