@@ -27,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import gzip
+import http.client
 import json
 import logging
 import os
@@ -565,7 +566,8 @@ def extract_source(source: str, max_bytes: int = DEFAULT_MAX_BYTES, *, detect_la
         data = read_source(source, max_bytes)
     except PageTooLarge as exc:
         result = _failed(source if is_url else None, "too_large", str(exc))
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, http.client.HTTPException) as exc:
+        # HTTPException: a broken response (a chunked body cut off, a bad status line).
         hint = "check the URL and that the server is up" if is_url else "check the path"
         result = _failed(source if is_url else None, "error", f"cannot read {source}: {exc} ({hint})")
     else:
