@@ -203,7 +203,7 @@ def _coerce(cls: type, name: str, value: Any, where: str) -> Any:
         try:
             value = tomllib.loads(f"v = {value}")["v"]
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{where}: cannot read {name}={value!r}: {exc}") from exc
+            raise ConfigError(f"{where}: {name} = {value!r} must be {_type_name(kind)}") from exc
     if isinstance(default, tuple) and isinstance(value, list):
         value = tuple(value)
     if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
