@@ -212,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         if exc.errno not in _OUTPUT_ERRNOS:
             raise
-        return _output_failed(argv[0] if argv else "", exc)
+        return _output_failed(next((a for a in argv if not a.startswith("-")), ""), exc)
 
 
 def _main(argv: list[str]) -> int:

@@ -25,7 +25,7 @@ from pipeline.privacy import load_or_create_key, pseudonym
 ROOT = Path(__file__).resolve().parent.parent
 BLOGSCOPE = [sys.executable, "-m", "flows.cli"]
 
-pytestmark = pytest.mark.slow  # one whole run with Prefect: ~30-40 s on 2 shared cores
+pytestmark = pytest.mark.slow  # one whole run with Prefect and a replay: ~40-60 s on 2 shared cores
 
 
 def _blogscope(*args: str, timeout: int = 300) -> subprocess.CompletedProcess[str]:
@@ -43,6 +43,7 @@ def both_paths(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         extract = _blogscope("extract", *urls.values(), "--workers", "1")
     finally:
         site.stop()
+    replay = _blogscope("process", "--from-archive", "--run", "replay", "--home", str(home))
     exports = {}
     for fmt in ("csv", "parquet"):
         out = work / f"export-{fmt}"
@@ -55,7 +56,7 @@ def both_paths(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         quarantine = {key: (stage, reason) for stage, key, reason in
                       db.execute("SELECT stage, key, reason FROM quarantine").fetchall()}
         site_id = db.execute("SELECT site_id FROM sites").fetchone()[0]
-    return {"run": run, "extract": extract, "exports": exports, "urls": urls, "extracted": extracted,
+    return {"run": run, "extract": extract, "replay": replay, "exports": exports, "urls": urls, "extracted": extracted,
             "posts": posts, "comments": comments, "quarantine": quarantine, "home": home, "work": work,
             "key": load_or_create_key(home), "site_id": site_id}
 
@@ -131,3 +132,19 @@ def test_no_raw_name_in_any_output(both_paths: dict[str, Any]) -> None:
     assert csvs
     for path in csvs:
         assert needle.lower() not in path.read_text(encoding="utf-8").lower(), path
+
+
+def test_replay_from_the_archive_gives_the_same_records(both_paths: dict[str, Any]) -> None:
+    """The third reader of the same bytes: ``process --from-archive`` decodes and parses as the crawl did."""
+    assert both_paths["replay"].returncode == 0, both_paths["replay"].stderr[-2000:]
+    runs = both_paths["home"] / "runs"
+    (crawled,) = [p for p in runs.iterdir() if p.name != "replay"]
+    with duckdb.connect() as db:
+        for table in ("posts", "comments", "quarantine"):
+            differ = db.execute(
+                "SELECT count(*) FROM ((SELECT * EXCLUDE (run_id) FROM read_parquet($a) EXCEPT "
+                "SELECT * EXCLUDE (run_id) FROM read_parquet($b)) UNION ALL (SELECT * EXCLUDE (run_id) "
+                "FROM read_parquet($b) EXCEPT SELECT * EXCLUDE (run_id) FROM read_parquet($a)))",
+                {"a": str(runs / "replay" / "processed" / f"{table}.parquet"),
+                 "b": str(crawled / "processed" / f"{table}.parquet")}).fetchone()[0]
+            assert differ == 0, table
