@@ -134,6 +134,14 @@ def test_numeric_options_are_checked(args: list[str], tmp_path: Path) -> None:
     assert_one_line(proc, 2, args[args.index(next(a for a in args if a.startswith("--")))])
 
 
+@pytest.mark.parametrize("option, value", [("--k", "-3"), ("--k-min", "0"), ("--k-max", "nope"),
+                                           ("--restarts", "0"), ("--coherence-docs", "-1")])
+def test_topics_fit_numeric_options_are_checked(tmp_path: Path, option: str, value: str) -> None:
+    proc = blogscope("topics", "fit", "--input", str(tmp_path / "in.csv"), "--text-field", "t", option, value,
+                     "--out", str(tmp_path / "out"))
+    assert_one_line(proc, 2, option)
+
+
 def test_argument_types_as_functions() -> None:
     assert workers_count("0") == 0 and workers_count("3") == 3
     assert positive_seconds("2.5") == 2.5 and positive_int("7") == 7
