@@ -35,6 +35,7 @@ import scrapy
 from scrapy import Request
 from scrapy.http import Response
 
+from pipeline.htmltext import html_to_unicode
 from pipeline.ids import canonical_url
 from pipeline.settings import SiteConfig
 from pipeline.sources import assemble, blogger, feeds, html_threads, wordpress
@@ -762,7 +763,7 @@ class SiteRun:
             self.post_page_done(response.meta, POST_PAGE_REJECTED, "not_html")
         else:
             task.validators[response.request.url] = validators_of(response)
-            html = response.text
+            html = page_text(response)
             fetched = response.meta.get("fetched_at") or self.ctx.now_iso()
             # The page's third-party comment system is detected by the writer (crawl.sink).
             if not assemble.accept_post_page(html, self.platform, task.candidate):
@@ -799,7 +800,7 @@ class SiteRun:
             self.task_failed(task, response.request.url, "comment-page", response.meta.get(REJECTED_KEY, "error"))
         elif status == "ok" and hasattr(response, "text"):
             fetched = response.meta.get("fetched_at") or self.ctx.now_iso()
-            yield from self.html_comments(task, response.text, response.url, fetched)
+            yield from self.html_comments(task, page_text(response), response.url, fetched)
         yield from self.task_done(task)
 
     def html_comments(self, task: PostTask, html: str, page_url: str, fetched: str) -> Iterator[Request]:
@@ -972,6 +973,16 @@ class SiteRun:
         self.ctx.sink.send("site_row", self.id, {"site_id": self.id, "url": self.config.url, "platform": self.platform,
                                                 "notes": "; ".join(notes)}, dict(self.comment_systems))
         self.ctx.progress(self.id, force=True)
+
+
+def page_text(response: Response) -> str:
+    """A post or comment page as text, decoded from its bytes as ``blogscope extract`` decodes them.
+
+    Not ``response.text``: Scrapy trusts the declared charset, so Windows-1252 bytes served as
+    UTF-8 became U+FFFD and UTF-8 served as ISO-8859-1 became mojibake (issue 18). The page's
+    bytes (the ones the archive keeps) decide, with one function for every path.
+    """
+    return html_to_unicode(response.body)[0]
 
 
 def _archive_links(html: str, url: str) -> tuple[list[str], str | None]:

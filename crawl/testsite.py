@@ -292,3 +292,103 @@ def run_crawl(sites: list[dict[str, Any]], workdir: Any, out: str = "out", **kwa
     if proc.returncode != 0 or "[crawl] done" not in proc.stderr:
         raise AssertionError(f"crawl failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
     return read_raw(Path(workdir) / out / "raw.jsonl")
+
+
+# --------------------------------------------------------------------------- hostile content
+
+# The commenter's real name on the body-less comment page: it must never reach any output.
+RAW_COMMENTER_NAME = "Xavier Privatename"
+# How deep the nesting page goes (libxml2 stops at 256 levels without XML_PARSE_HUGE).
+DEEP_NESTING = 100_000
+
+
+def _content_page(slug: str, title: str, body: str, comments: str = "", charset: str = "utf-8") -> str:
+    return (f'<!DOCTYPE html><html lang="de"><head><meta charset="{charset}"><title>{title}</title></head>'
+            f'<body class="single"><article class="post type-post hentry"><h1 class="entry-title">{title}</h1>'
+            f'<div class="entry-content">{body}</div></article>'
+            f'<div id="comments" class="comments-area"><ol class="comment-list">{comments}</ol></div></body></html>')
+
+
+def _bodyless_comment_page() -> bytes:
+    """A comment marked up without a body element: the name sits beside the text (issue 18, defect 1)."""
+    comment = (f'<li id="comment-21" class="comment"><b class="fn">{RAW_COMMENTER_NAME}</b>'
+               "<p>Therapy helped me more than the pills ever did, and I say so to anyone who asks.</p></li>")
+    body = ("<p>Readers wrote in about what helped them through the winter. We print the first answers here "
+            "and keep the thread open for more stories about therapy, medication and long walks.</p>")
+    return _content_page("bodyless", "What helped you", body, comment).encode("utf-8")
+
+
+_GREETING = ("Viele herzliche Grüße aus München an alle Leserinnen und Leser, die über ihre Erfahrungen mit "
+             "Psychotherapie schreiben. Größere Gruppen treffen sich jede Woche im Gemeindesaal.")
+
+
+def _mislabelled_page(title: str, page_charset: str) -> str:
+    comment = ('<li id="comment-31" class="comment"><article class="comment-body"><footer class="comment-meta">'
+               '<div class="comment-author vcard"><b class="fn">Jürgen</b></div></footer>'
+               '<div class="comment-content"><p>Schöne Grüße zurück, ich komme nächste Woche gern wieder.</p>'
+               '</div></article></li>')
+    return _content_page("", title, f"<p>{_GREETING}</p><p>{_GREETING}</p>", comment, charset=page_charset)
+
+
+def _deep_page() -> bytes:
+    """A post whose body is nested ``DEEP_NESTING`` elements deep, with a comment after it."""
+    head = _content_page("deep", "Deep thoughts", "{BODY}", (
+        '<li id="comment-41" class="comment"><article class="comment-body"><footer class="comment-meta">'
+        '<div class="comment-author vcard"><b class="fn">Deep Reader</b></div></footer>'
+        '<div class="comment-content"><p>I got lost somewhere in the middle of this.</p></div></article></li>'))
+    before, after = head.split("{BODY}")
+    nested = "<div>" * DEEP_NESTING + "<p>The bottom of the rabbit hole.</p>" + "</div>" * DEEP_NESTING
+    return (before + nested + after).encode("utf-8")
+
+
+# path -> (body, Content-Type). Each one broke the crawl's processing while `extract` was right.
+CONTENT_PAGES: dict[str, tuple[bytes, str]] = {
+    "/bodyless/": (_bodyless_comment_page(), "text/html; charset=utf-8"),
+    # Windows-1252 bytes (ü = 0xfc) served and declared as UTF-8.
+    "/cp1252-as-utf8/": (_mislabelled_page("Grüße aus Köln", "utf-8").encode("cp1252"), "text/html; charset=utf-8"),
+    # UTF-8 bytes served and declared as ISO-8859-1.
+    "/utf8-as-latin1/": (_mislabelled_page("Grüße aus Wien", "iso-8859-1").encode("utf-8"),
+                         "text/html; charset=iso-8859-1"),
+    "/deep/": (_deep_page(), "text/html; charset=utf-8"),
+    "/empty/": (b"", "text/html; charset=utf-8"),
+}
+
+
+def hostile_content_blog() -> tuple[_Server, HitLog]:
+    """A generic blog on 127.0.0.1 whose feed lists the pages of ``CONTENT_PAGES``.
+
+    The same URLs go to ``blogscope run`` and ``blogscope extract``: both read the very same bytes.
+    """
+    log = HitLog()
+
+    class Handler(BaseHTTPRequestHandler):
+        def _send(self, body: bytes, ctype: str, status: int = 200) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self) -> None:  # noqa: N802
+            log.add(self.path)
+            base = f"http://{self.headers.get('Host')}/"
+            if self.path == "/robots.txt":
+                return self._send(b"User-agent: *\nAllow: /\n", "text/plain")
+            if self.path == "/":
+                body = (f'<html><head><link rel="alternate" type="application/rss+xml" href="{base}feed/">'
+                        "</head><body>hostile content</body></html>")
+                return self._send(body.encode(), "text/html; charset=utf-8")
+            if self.path == "/feed/":
+                items = "".join(f"<item><title>{path.strip('/')}</title><link>{base}{path.lstrip('/')}</link>"
+                                f"<pubDate>Mon, 0{n + 1} Jan 2024 10:00:00 +0000</pubDate></item>"
+                                for n, path in enumerate(CONTENT_PAGES))
+                body = f'<?xml version="1.0"?><rss version="2.0"><channel><title>C</title>{items}</channel></rss>'
+                return self._send(body.encode(), "application/rss+xml")
+            if self.path in CONTENT_PAGES:
+                return self._send(*CONTENT_PAGES[self.path])
+            return self._send(b"not found", "text/plain", 404)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    return _Server("127.0.0.1", Handler).start(), log

@@ -7,10 +7,13 @@ commands, so ``blogscope --help`` answers at once.
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import os
 import sys
 from pathlib import Path
+
+from pipeline.argtypes import OneLineArgumentParser, positive_int, positive_seconds, workers_count
 
 EXAMPLES = {
     "main": """\
@@ -69,7 +72,7 @@ def _add_home(p: argparse.ArgumentParser, default: str | None = None) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     fmt = argparse.RawDescriptionHelpFormatter
-    parser = argparse.ArgumentParser(
+    parser = OneLineArgumentParser(
         prog="blogscope", formatter_class=fmt, epilog=EXAMPLES["main"],
         description="Mine blogs and their reader discussions: crawl posts and threaded comments, "
                     "extract text, score sentiment and topics, query everything in DuckDB.")
@@ -105,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_home(p)
     p.add_argument("--run", help="run id (default: the latest crawled run)")
     p.add_argument("--from-archive", action="store_true", help="rebuild posts and comments from HOME/archive WARC files")
-    p.add_argument("--workers", type=int, default=0, help="extraction worker processes (default: all cores)")
+    p.add_argument("--workers", type=workers_count, default=0, help="extraction worker processes (default: all cores)")
     p.add_argument("--load", action="store_true", help="also load, publish and report")
 
     p = sub.add_parser("query", help="read-only SQL on the analysts' database", formatter_class=fmt,
@@ -113,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("sql")
     _add_home(p)
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
-    p.add_argument("--timeout", type=float, default=30.0, help="seconds before the query is stopped")
+    p.add_argument("--timeout", type=positive_seconds, default=30.0, help="seconds before the query is stopped")
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                    help="bind $KEY to VALUE (repeatable); values are bound, never pasted into the SQL")
 
@@ -121,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog='example:\n  blogscope search "sleep medication" --home ~/blogs')
     p.add_argument("terms")
     _add_home(p)
-    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--limit", type=positive_int, default=20)
 
     p = sub.add_parser("export", help="export tables (pseudonyms only, PII redacted)", formatter_class=fmt,
                        epilog="example:\n  blogscope export --format parquet --out exports/ --home ~/blogs")
@@ -129,6 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["parquet", "csv"], default="parquet")
     p.add_argument("--table", action="append", help="table or view to export (repeatable; default: core tables)")
     p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--raw-cells", action="store_true",
+                   help="CSV: write text cells as stored; by default a cell starting with = + - @ tab or CR "
+                        "gets a leading ' so spreadsheets show it as text, not run it as a formula")
 
     # Listed here; its options live in warehouse.report.cli (DELEGATED below).
     p = sub.add_parser("report", help="write the editors' HTML report", formatter_class=fmt,
@@ -139,14 +145,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("status", help="the last runs, their counts and errors", formatter_class=fmt,
                        epilog="example:\n  blogscope status --home ~/blogs")
     _add_home(p)
-    p.add_argument("--limit", type=int, default=10)
+    p.add_argument("--limit", type=positive_int, default=10)
 
     p = sub.add_parser("extract", help="extract saved pages or URLs to JSON lines", formatter_class=fmt,
                        epilog=EXAMPLES["extract"])
     p.add_argument("inputs", nargs="+", metavar="PATH_OR_URL")
     p.add_argument("--format", choices=["jsonl"], default="jsonl")
-    p.add_argument("--workers", type=int, default=0, help="worker processes (default: all cores)")
-    p.add_argument("--timeout", type=float, default=30.0, help="per-page timeout in seconds")
+    p.add_argument("--workers", type=workers_count, default=0, help="worker processes (default: all cores)")
+    p.add_argument("--timeout", type=positive_seconds, default=30.0, help="per-page timeout in seconds")
 
     p = sub.add_parser("sentiment", help="score texts (lines or JSONL with 'text') to JSONL", formatter_class=fmt,
                        epilog="examples:\n  blogscope sentiment comments.txt > scores.jsonl\n"
@@ -183,8 +189,33 @@ DELEGATED = {"sentiment": "pipeline.sentiment:cli_main", "topics": "pipeline.top
              "report": "warehouse.report.cli:cli_main"}
 
 
+# Output that cannot be written: a full disk (or /dev/full), a quota, a closed pipe.
+_OUTPUT_ERRNOS = frozenset((errno.ENOSPC, errno.EDQUOT, errno.EPIPE))
+
+
+def _output_failed(command: str, exc: OSError) -> int:
+    """One line for output the system would not take, instead of a traceback (exit 2; 141 for a closed pipe)."""
+    # Whatever is still buffered for stdout goes nowhere: flushing it at exit would fail again
+    # and print a second error.
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    if exc.errno == errno.EPIPE:
+        return 128 + 13  # the reader went away (`| head`): nothing to say; exit as a shell reports SIGPIPE
+    print(f"blogscope {command}: error: cannot write the output: {exc.strerror or exc} "
+          "(free some disk space or write elsewhere)", file=sys.stderr)
+    return 2
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _main(argv)
+    except OSError as exc:
+        if exc.errno not in _OUTPUT_ERRNOS:
+            raise
+        return _output_failed(next((a for a in argv if not a.startswith("-")), ""), exc)
+
+
+def _main(argv: list[str]) -> int:
     if argv and argv[0] in DELEGATED:
         import importlib
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import shutil
 import sys
 import time
@@ -12,7 +11,17 @@ from pathlib import Path
 from typing import Any
 
 from flows.jobs import JobError
-from pipeline.settings import ConfigError, Settings, SiteConfig, load_settings, load_sites, with_sites
+from pipeline.settings import (
+    ConfigError,
+    Settings,
+    SiteConfig,
+    check_unique_ids,
+    load_settings,
+    load_sites,
+    read_toml,
+    url_problem,
+    with_sites,
+)
 
 
 class UserError(Exception):
@@ -27,8 +36,6 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _sites_from_args(settings: Settings, args: argparse.Namespace) -> tuple[SiteConfig, ...]:
-    import tomllib
-
     from pipeline.ids import site_id_for
 
     sites = list(settings.sites)
@@ -37,9 +44,9 @@ def _sites_from_args(settings: Settings, args: argparse.Namespace) -> tuple[Site
         if not path.exists():
             raise UserError(f"site list {path} does not exist")
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise UserError(f"{path}: not valid TOML: {exc}") from exc
+            data = read_toml(path)
+        except ConfigError as exc:
+            raise UserError(str(exc)) from exc
         if not data.get("sites"):
             found = sorted(data)
             raise UserError(f"{path}: a site list is [[sites]] tables (id, url, platform, ...); "
@@ -49,19 +56,22 @@ def _sites_from_args(settings: Settings, args: argparse.Namespace) -> tuple[Site
             sites.extend(load_sites(data["sites"], str(path)))
         except ConfigError as exc:
             raise UserError(str(exc)) from exc
+    listed = {s.id for s in sites}
     for url in getattr(args, "urls", []) or []:
-        if not url.startswith(("http://", "https://")):
-            raise UserError(f"{url!r} is not an http(s) URL")
-        sites.append(SiteConfig(id=site_id_for(url), url=url))
+        problem = url_problem(url)  # checked before any flow starts: one line, not three tracebacks
+        if problem:
+            raise UserError(problem)
+        site = SiteConfig(id=site_id_for(url), url=url)
+        if site.id not in listed:  # a URL also in the site list is that site, not a second one
+            listed.add(site.id)
+            sites.append(site)
     if getattr(args, "allow_private", False):
         sites = [SiteConfig(**{**s.__dict__, "allow_private": True}) for s in sites]
-    seen: set[str] = set()
-    unique = []
-    for s in sites:
-        if s.id not in seen:
-            seen.add(s.id)
-            unique.append(s)
-    return tuple(unique)
+    try:
+        check_unique_ids(sites, "site list")
+    except ConfigError as exc:
+        raise UserError(str(exc)) from exc
+    return tuple(sites)
 
 
 def _flows(settings: Settings) -> dict[str, Any]:
@@ -202,7 +212,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     from warehouse.export import export
 
     settings = _settings(args)
-    files = export(_require_published(settings), Path(args.out), fmt=args.format, tables=args.table)
+    files = export(_require_published(settings), Path(args.out), fmt=args.format, tables=args.table,
+                   raw_cells=args.raw_cells)
     for f in files:
         print(f)
     return 0
@@ -232,20 +243,13 @@ def _print_crawl_failures(count: int | None) -> None:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
-    from pipeline.extract import extract_paths
+    from pipeline import extract_cli
 
-    # trafilatura logs every discarded block as a warning; the record's status says what matters.
-    logging.getLogger("trafilatura").setLevel(logging.ERROR)
-    n_bad = 0
-    out = sys.stdout
-    for record in extract_paths(args.inputs, workers=args.workers, timeout=args.timeout):
-        out.write(json.dumps(record, ensure_ascii=False) + "\n")
-        if record.get("status") not in ("ok", None):
-            n_bad += 1
-    out.flush()
-    if n_bad:
-        print(f"{n_bad} of {len(args.inputs)} inputs did not extract (see their status/reason)", file=sys.stderr)
-    return 0
+    counts = extract_cli.write_records(args.inputs, sys.stdout, workers=args.workers, timeout=args.timeout)
+    summary = extract_cli.failure_summary(counts)
+    if summary:
+        print(f"blogscope extract: {summary}", file=sys.stderr)
+    return extract_cli.exit_status(counts)
 
 
 @_wrap_job_errors

@@ -222,6 +222,15 @@ def _is_meta(words: frozenset[str]) -> bool:
     return bool(words & _META_WORDS) and not _is_body(words)
 
 
+def is_comment_metadata(el: Any) -> bool:
+    """An element inside a comment that holds metadata (author, avatar, date, reply link...), not text.
+
+    The crawl's platform parsers (``pipeline.sources.html_threads``) use it too, so a comment's
+    text is told apart from its byline by one vocabulary, whichever path reads the page.
+    """
+    return isinstance(el.tag, str) and (el.tag == "time" or _is_meta(_words(el)))
+
+
 # --------------------------------------------------------------------------- items and threads
 
 
@@ -914,10 +923,13 @@ def _as_tree(html: Any) -> Any:
     if html is None:
         return None
     if isinstance(html, (str, bytes)):
-        from pipeline.htmltext import html_to_unicode, parse_html
+        from pipeline.htmltext import PageTooDeep, html_to_unicode, parse_html
 
         text, _ = html_to_unicode(html)
-        return parse_html(text)
+        try:
+            return parse_html(text)
+        except PageTooDeep:
+            return None  # the parser cannot read the page: no comments rather than some of them
     if hasattr(html, "getroot"):
         return html.getroot()
     return html

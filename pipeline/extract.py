@@ -27,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import gzip
+import http.client
 import json
 import logging
 import os
@@ -41,6 +42,7 @@ from urllib.parse import urlsplit
 from pipeline.htmltext import (
     GZIP_MAGIC,
     PageScan,
+    PageTooDeep,
     scan_page,
     clean_control_chars,
     html_to_unicode,
@@ -113,6 +115,9 @@ def _extract(html: bytes | str, url: str | None, *, max_bytes: int, with_comment
         if tree is None:
             return _failed(url, "empty", "no HTML document could be parsed from the page")
         return _extract_tree(tree, url, with_comments=with_comments, detect_language=detect_language)
+    except PageTooDeep as exc:
+        # Nothing of the page past the parser's depth limit can be read: no content, as for an empty page.
+        return _failed(url, "empty", str(exc))
     except RecursionError:
         return _failed(url, "error", "page nested too deeply to process")
     except MemoryError:
@@ -561,7 +566,8 @@ def extract_source(source: str, max_bytes: int = DEFAULT_MAX_BYTES, *, detect_la
         data = read_source(source, max_bytes)
     except PageTooLarge as exc:
         result = _failed(source if is_url else None, "too_large", str(exc))
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, http.client.HTTPException) as exc:
+        # HTTPException: a broken response (a chunked body cut off, a bad status line).
         hint = "check the URL and that the server is up" if is_url else "check the path"
         result = _failed(source if is_url else None, "error", f"cannot read {source}: {exc} ({hint})")
     else:

@@ -280,11 +280,30 @@ _SURROGATES = re.compile("[\ud800-\udfff]")
 # --------------------------------------------------------------------------- parsing
 
 
+class PageTooDeep(ValueError):
+    """The page nests elements deeper than the HTML parser reads (libxml2 stops at 256 levels).
+
+    The parser then silently drops the rest of the page (the body past that depth, the comments
+    after it), so the tree is not the page: callers record the page as unreadable instead.
+    """
+
+
+# libxml2's message when a document nests deeper than it allows without XML_PARSE_HUGE.
+_DEPTH_LIMIT_ERROR = "Excessive depth in document"
+
+
+def _parser_hit_depth_limit(parser: Any) -> bool:
+    """True when the parser's last run stopped at the nesting limit (a fatal error: it is the last one)."""
+    last = parser.error_log.last_error
+    return last is not None and _DEPTH_LIMIT_ERROR in (last.message or "")
+
+
 def parse_html(text: str) -> HtmlElement | None:
     """Parse once with the parser trafilatura uses (so its results are unchanged), or None.
 
     Falls back to a plain lxml document parse for fragments trafilatura would reject, so a
-    page without ``<html>`` is still read.
+    page without ``<html>`` is still read. Raises ``PageTooDeep`` when the parser stopped at its
+    nesting limit (the tree would silently lack the rest of the page).
     """
     from lxml import etree
     from lxml.html import HtmlElement as _HtmlElement
@@ -302,6 +321,9 @@ def parse_html(text: str) -> HtmlElement | None:
         except (etree.ParserError, ValueError) as exc:
             LOGGER.debug("lxml could not parse the page: %s", exc)
             tree = None
+    if tree is not None and _parser_hit_depth_limit(HTML_PARSER):
+        raise PageTooDeep("the page nests elements more than 255 deep; the HTML parser cannot read past "
+                          "that depth, so its text and comments would be cut off")
     if tree is not None and not isinstance(tree, _HtmlElement):
         return None
     return tree

@@ -369,7 +369,9 @@ def extract_posts(raw_posts: list[RawPost], settings: ProcessSettings, progress:
 
     language.detect("Warm the language model up once, before the workers fork.")
 
-    docs = [(p.url, p.html or _wrap_fragment(p)) for p in raw_posts]
+    # A fetched page is extracted as served, even when empty; only a post whose page was never
+    # fetched is read from its API or feed body.
+    docs = [(p.url, p.html if p.html is not None else _wrap_fragment(p)) for p in raw_posts]
     work = functools.partial(_extract_one, max_bytes=settings.max_html_bytes)
     out: dict[str, Extracted] = {}
     bar = _progress(len(docs), "extract", progress)
@@ -400,8 +402,14 @@ def _progress(total: int, desc: str, enabled: bool):  # noqa: ANN202
 
 
 def _wrap_fragment(post: RawPost) -> str:
-    """An API/feed body as a minimal page, when the page itself could not be fetched."""
+    """An API/feed body as a minimal page, when the page itself could not be fetched.
+
+    Without a body there is no content: the title alone is not a post's text.
+    """
     from html import escape
+
+    if not (post.content_html or "").strip():
+        return ""
 
     title = escape(post.title or "")
     return f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1>{post.content_html or ''}</article></body></html>"

@@ -55,6 +55,7 @@ from functools import lru_cache
 from importlib import metadata
 from typing import IO, Any
 
+from pipeline.argtypes import OneLineArgumentParser
 from pipeline.language import MOJIBAKE_MAX_SHARE, detect, mojibake_share
 
 log = logging.getLogger(__name__)
@@ -441,7 +442,7 @@ def _score_lines(lines: Iterable[str], out: IO[str], mode: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineArgumentParser(
         prog="blogscope sentiment",
         description=_CLI_DESCRIPTION,
         epilog=_CLI_EPILOG,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -133,6 +134,60 @@ class ConfigError(ValueError):
     """The configuration cannot be used; the message says what to change."""
 
 
+def _type_name(kind: type) -> str:
+    return {bool: "true or false", int: "a whole number", float: "a number", str: "a string",
+            tuple: "a list"}.get(kind, kind.__name__)
+
+
+# Numeric settings that must be at least this (the rest of the numbers must be 0 or more).
+_MINIMUM = {"max_pages": 1, "max_posts": 1, "max_pages_per_site": 1, "max_depth": 1, "max_response_bytes": 1,
+            "max_html_bytes": 1, "concurrency_per_domain": 1, "k": 1, "k_min": 1, "k_max": 1}
+# Settings that are seconds: finite and over 0.
+_POSITIVE_SECONDS = frozenset(("timeout_s",))
+
+
+def _field_kind(f: dataclasses.Field, default: Any) -> type | None:
+    """The Python type a setting holds (from its default, or its annotation when the default is None)."""
+    if default is not None:
+        return type(default)
+    annotation = str(f.type)
+    for name, kind in (("int", int), ("float", float), ("str", str), ("bool", bool)):
+        if annotation.startswith(name + " |") or annotation == name:
+            return kind
+    return None
+
+
+def _check_value(name: str, value: Any, kind: type | None, where: str) -> None:
+    """Refuse a setting of the wrong type or out of range, naming the key and what it takes."""
+    import math
+
+    if kind is None or value is None:
+        return
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if kind is tuple:
+        ok = isinstance(value, tuple)
+    elif kind in (int, float):
+        ok = isinstance(value, kind) and not isinstance(value, bool)
+    else:
+        ok = isinstance(value, kind)
+    if not ok:
+        raise ConfigError(f"{where}: {name} = {value!r} must be {_type_name(kind)}")
+    if kind is tuple:
+        if any(not isinstance(v, (int, str)) or isinstance(v, bool) or (isinstance(v, int) and v < 0)
+               for v in value):
+            raise ConfigError(f"{where}: {name} = {list(value)!r} must be a list of values of 0 or more")
+        return
+    if kind in (int, float):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"{where}: {name} = {value!r} must be a finite number")
+        if name in _POSITIVE_SECONDS and value <= 0:
+            raise ConfigError(f"{where}: {name} = {value!r} must be a number of seconds over 0")
+        minimum = _MINIMUM.get(name, 0)
+        if value < minimum:
+            raise ConfigError(f"{where}: {name} = {value!r} must be {minimum} or more")
+
+
 def _coerce(cls: type, name: str, value: Any, where: str) -> Any:
     fields = {f.name: f for f in dataclasses.fields(cls)}
     if name not in fields:
@@ -145,16 +200,18 @@ def _coerce(cls: type, name: str, value: Any, where: str) -> Any:
         default = f.default_factory()  # type: ignore[misc]
     else:
         default = None
-    if isinstance(value, str) and default is not None and not isinstance(default, str):
+    kind = _field_kind(f, default)
+    if isinstance(value, str) and kind not in (None, str):
         # From the environment: parse as TOML scalar/array.
         try:
             value = tomllib.loads(f"v = {value}")["v"]
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{where}: cannot read {name}={value!r}: {exc}") from exc
+            raise ConfigError(f"{where}: {name} = {value!r} must be {_type_name(kind)}") from exc
     if isinstance(default, tuple) and isinstance(value, list):
         value = tuple(value)
-    if isinstance(default, float) and isinstance(value, int):
+    if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
+    _check_value(name, value, kind, where)
     return value
 
 
@@ -163,18 +220,55 @@ def _section(cls: type, data: dict[str, Any], where: str) -> Any:
     return cls(**kwargs)
 
 
+def url_problem(url: Any) -> str | None:
+    """Why ``url`` cannot be a blog's start URL (not http(s), no host, bad port or brackets), or None."""
+    from urllib.parse import urlsplit
+
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        return f"{url!r} is not an http(s) URL"
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port  # .port raises for a port over 65535 or not a number
+    except ValueError as exc:
+        return f"{url!r} is not a valid URL ({exc})"
+    if not host:
+        return f"{url!r} has no host name"
+    if port == 0:
+        return f"{url!r}: port 0 is not a port"
+    return None
+
+
+def check_unique_ids(sites: Iterable[SiteConfig], where: str) -> None:
+    """Refuse two sites with one id (the second would silently replace the first's state and rows)."""
+    seen: dict[str, str] = {}
+    for site in sites:
+        if site.id in seen:
+            raise ConfigError(f"{where}: two sites have the id {site.id!r} ({seen[site.id]} and {site.url}); "
+                              "give each [[sites]] entry its own id")
+        seen[site.id] = site.url
+
+
 def load_sites(data: list[dict[str, Any]], where: str) -> tuple[SiteConfig, ...]:
     from pipeline.ids import site_id_for
 
+    if not isinstance(data, list) or not all(isinstance(entry, dict) for entry in data):
+        raise ConfigError(f"{where}: sites must be [[sites]] tables (id, url, platform, ...)")
     sites = []
     for i, entry in enumerate(data):
         if "url" not in entry:
             raise ConfigError(f"{where}: site #{i + 1} has no url")
+        problem = url_problem(entry["url"])
+        if problem:
+            raise ConfigError(f"{where}: site #{i + 1}: {problem}")
         entry = dict(entry)
         entry.setdefault("id", site_id_for(entry["url"]))
+        if not isinstance(entry["id"], str) or not entry["id"].strip():
+            raise ConfigError(f"{where}: site #{i + 1}: id = {entry['id']!r} must be a non-empty string, "
+                              'e.g. id = "my-blog"')
         if entry.get("platform", "auto") not in ("auto", "wordpress", "blogger", "generic"):
             raise ConfigError(f"{where}: site {entry['id']}: platform must be auto, wordpress, blogger or generic")
         sites.append(_section(SiteConfig, entry, where))
+    check_unique_ids(sites, where)
     return tuple(sites)
 
 
@@ -184,14 +278,13 @@ def load_settings(home: Path | str | None = None, config: Path | str | None = No
     env = dict(os.environ if env is None else env)
     data: dict[str, Any] = {}
     home_path = Path(home or env.get("BLOGSCOPE_HOME") or "blogscope-home")
+    if home_path.exists() and not home_path.is_dir():
+        raise ConfigError(f"home {home_path} is a file, not a folder: give --home a folder (it is created when missing)")
     cfg_path = Path(config) if config else home_path / "blogscope.toml"
     if config and not cfg_path.exists():
         raise ConfigError(f"config file {cfg_path} does not exist")
     if cfg_path.exists():
-        try:
-            data = tomllib.loads(cfg_path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{cfg_path}: not valid TOML: {exc}") from exc
+        data = read_toml(cfg_path)
     where = str(cfg_path)
     sections: dict[str, Any] = {}
     for name, cls in _SECTIONS.items():
@@ -208,6 +301,18 @@ def load_settings(home: Path | str | None = None, config: Path | str | None = No
     if home is None and "home" in data:
         home_path = Path(data["home"])
     return Settings(home=home_path, sites=sites, **sections)
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """A TOML file's tables; ``ConfigError`` (one line) when it cannot be read, is not UTF-8 or not TOML."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc.strerror or exc}") from exc
 
 
 def with_sites(settings: Settings, sites: tuple[SiteConfig, ...]) -> Settings:

@@ -26,6 +26,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from pipeline.argtypes import OneLineArgumentParser, positive_int
+
 log = logging.getLogger("blogscope.topics")
 
 EXAMPLES = """examples:
@@ -199,7 +201,7 @@ def _write_alignment_csv(path: Path, result: Any) -> None:
 
 def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
     """The ``topics`` argument parser (pass one in to hang it under another CLI)."""
-    parser = parser or argparse.ArgumentParser(prog="blogscope topics", epilog=EXAMPLES,
+    parser = parser or OneLineArgumentParser(prog="blogscope topics", epilog=EXAMPLES,
                                                formatter_class=argparse.RawDescriptionHelpFormatter,
                                                description="Fit and apply citable topic models.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -209,9 +211,9 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
                          description="Fit NMF or LDA (or pick by c_v x diversity), seeded and reproducible.")
     fit.add_argument("--input", required=True, help="CSV, TSV or JSON-lines file (optionally .gz)")
     fit.add_argument("--text-field", required=True, help="column / key holding the text")
-    fit.add_argument("--k", type=int, default=None, help="number of topics (default: sweep --k-min..--k-max)")
-    fit.add_argument("--k-min", type=int, default=4, help="smallest k of the sweep (default 4)")
-    fit.add_argument("--k-max", type=int, default=12, help="largest k of the sweep (default 12)")
+    fit.add_argument("--k", type=positive_int, default=None, help="number of topics (default: sweep --k-min..--k-max)")
+    fit.add_argument("--k-min", type=positive_int, default=4, help="smallest k of the sweep (default 4)")
+    fit.add_argument("--k-max", type=positive_int, default=12, help="largest k of the sweep (default 12)")
     fit.add_argument("--model", choices=("auto", "nmf", "lda"), default="auto",
                      help="auto: the best c_v x diversity, ties to NMF (default auto)")
     fit.add_argument("--seed", type=int, default=42, help="random seed; same seed, same topics (default 42)")
@@ -220,8 +222,8 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     fit.add_argument("--date-field", help="column with dates: also write prevalence.csv per period")
     fit.add_argument("--freq", choices=("W", "M"), default="M", help="prevalence period: W weeks, M months")
     fit.add_argument("--format", choices=("csv", "tsv", "jsonl"), help="input format (default: from the extension)")
-    fit.add_argument("--restarts", type=int, default=3, help="NMF restarts; the lowest error wins (default 3)")
-    fit.add_argument("--coherence-docs", type=int, default=3000, help="documents sampled for c_v / NPMI (default 3000)")
+    fit.add_argument("--restarts", type=positive_int, default=3, help="NMF restarts; the lowest error wins (default 3)")
+    fit.add_argument("--coherence-docs", type=positive_int, default=3000, help="documents sampled for c_v / NPMI (default 3000)")
     fit.add_argument("--quiet", action="store_true", help="no progress on stderr")
     fit.set_defaults(handler=_fit)
 

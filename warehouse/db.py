@@ -117,10 +117,30 @@ def connect_writer(path: Path | str, *, migrate_schema: bool = True) -> "duckdb.
         conn.execute("SET TimeZone = 'UTC'")
         if migrate_schema:
             migrate(conn)
+    except duckdb.Error as exc:
+        conn.close()
+        raise disk_full_error(exc, path) or exc
     except BaseException:
         conn.close()
         raise
     return conn
+
+
+_DISK_FULL = ("No space left on device", "Disk quota exceeded")
+
+
+def disk_full_error(exc: BaseException, path: Path) -> "WarehouseError | None":
+    """A one-line ``WarehouseError`` for a DuckDB error caused by a full disk, else None.
+
+    DuckDB reports a full disk during a checkpoint as a ``FatalException`` with its own stack;
+    the user can act on it (free space), so it is said in one line like other user errors.
+    """
+    from warehouse.errors import WarehouseError
+
+    if not any(marker in str(exc) for marker in _DISK_FULL):
+        return None
+    return WarehouseError(f"the disk holding {path} is full (DuckDB: {type(exc).__name__}); free some space "
+                          "and run again (the previous database state is intact)")
 
 
 # --------------------------------------------------------------------------- migrations
@@ -196,6 +216,8 @@ def migrate(db: "Path | str | duckdb.DuckDBPyConnection") -> list[str]:
             done = _migrate(conn)
             conn.execute("CHECKPOINT")
             return done
+        except duckdb.Error as exc:
+            raise disk_full_error(exc, path) or exc
         finally:
             conn.close()
 

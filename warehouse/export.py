@@ -80,9 +80,25 @@ def _check_pseudonyms(conn) -> None:  # noqa: ANN001
                           "Re-process the run so authors are pseudonymised")
 
 
+def _output_folder(out_dir: Path | str) -> Path:
+    """The export folder, created when missing; one-line ``ExportError`` when it cannot be one."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ExportError(f"--out {out} is a file, not a folder: give a folder for the exported files")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ExportError(f"cannot create the folder {out}: {exc.strerror or exc}") from exc
+    return out
+
+
 def export(published_db: Path | str, out_dir: Path | str, fmt: str = "parquet",
-           tables: Iterable[str] | None = None, *, redact: bool = True) -> list[Path]:
-    """Write each table or view to ``out_dir/NAME.parquet`` (or ``.csv``); returns the files."""
+           tables: Iterable[str] | None = None, *, redact: bool = True, raw_cells: bool = False) -> list[Path]:
+    """Write each table or view to ``out_dir/NAME.parquet`` (or ``.csv``); returns the files.
+
+    CSV text cells that a spreadsheet would run as a formula get a leading ``'``, as in the
+    report's CSVs, unless ``raw_cells`` (for tools that read the CSV as data, not as a sheet).
+    """
     import pyarrow as pa
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
@@ -92,8 +108,7 @@ def export(published_db: Path | str, out_dir: Path | str, fmt: str = "parquet",
 
     if fmt not in FORMATS:
         raise ExportError(f"format must be one of {sorted(FORMATS)}, not {fmt!r}")
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = _output_folder(out_dir)
     conn = connect_readonly(published_db, memory_limit="2GB")
     written: list[Path] = []
     try:
@@ -126,7 +141,7 @@ def export(published_db: Path | str, out_dir: Path | str, fmt: str = "parquet",
                         writer = (pq.ParquetWriter(tmp, batch.schema, compression="zstd") if fmt == "parquet"
                                   else pacsv.CSVWriter(str(tmp), _csv_schema(batch.schema)))
                     if fmt == "csv":
-                        batch = _csv_batch(batch)
+                        batch = _csv_batch(batch, neutralise=not raw_cells)
                     writer.write_batch(batch)
                     rows += batch.num_rows
                 if writer is None:  # empty relation: still write a file with the header / schema
@@ -157,15 +172,19 @@ def _is_nested(t) -> bool:  # noqa: ANN001
     return pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_struct(t) or pa.types.is_map(t)
 
 
-def _csv_batch(batch):  # noqa: ANN001, ANN202
+def _csv_batch(batch, *, neutralise: bool = True):  # noqa: ANN001, ANN202
     import json
 
     import pyarrow as pa
+
+    from warehouse.report.links import neutralise_formula
 
     arrays = []
     for i, f in enumerate(batch.schema):
         col = batch.column(i)
         if _is_nested(f.type):
             col = pa.array([None if v is None else json.dumps(v, default=str) for v in col.to_pylist()], pa.string())
+        if neutralise and (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+            col = pa.array([None if v is None else neutralise_formula(v) for v in col.to_pylist()], col.type)
         arrays.append(col)
     return pa.RecordBatch.from_arrays(arrays, schema=_csv_schema(batch.schema))

@@ -148,15 +148,23 @@ def parse_wordpress_comments(html: str, url: str = "") -> list[ThreadComment]:
 
 
 def _legacy_wp_content(body):  # noqa: ANN001, ANN202
-    """Old themes put the paragraphs straight into ``.comment-body`` beside meta and reply."""
+    """Old themes put the paragraphs straight into ``.comment-body`` (or the ``li``) beside meta and reply.
+
+    Metadata is recognised as ``blogscope extract`` recognises it (``pipeline.comments``), so a
+    bare ``<b class="fn">`` name beside the paragraphs never becomes part of the text.
+    """
     from copy import deepcopy
 
+    from pipeline.comments import is_comment_metadata
+
     clone = deepcopy(body)
-    for junk in clone.xpath(f".//*[{_cls('comment-author')} or {_cls('comment-meta')} or "
-                            f"{_cls('commentmetadata')} or {_cls('reply')} or {_cls('comment-metadata')}]"
-                            " | .//ol | .//ul"):
-        if junk.getparent() is not None:
-            junk.drop_tree()
+    junk = clone.xpath(f".//*[{_cls('comment-author')} or {_cls('comment-meta')} or "
+                       f"{_cls('commentmetadata')} or {_cls('reply')} or {_cls('comment-metadata')}]"
+                       " | .//ol | .//ul")
+    junk += [el for el in clone.iterdescendants() if is_comment_metadata(el)]
+    for el in junk:
+        if el.getparent() is not None:
+            el.drop_tree()
     return clone
 
 

@@ -57,10 +57,14 @@ def iter_responses(paths: Iterable[Path | str], max_bytes: int = 32 * 1024 * 102
 
 
 def _decode_html(content_type: str, body: bytes) -> str:
-    """Decode a page the way the crawler's Scrapy responses did (header, BOM, meta charset)."""
-    from w3lib.encoding import html_to_unicode
+    """Decode a page as the crawler and ``blogscope extract`` do: from its bytes (``pipeline.htmltext``).
 
-    return html_to_unicode(content_type or None, body)[1]
+    The ``Content-Type`` charset is not trusted: blogs mislabel Windows-1252 as UTF-8 and UTF-8
+    as ISO-8859-1 (issue 18); the replay must give the records the crawl gave.
+    """
+    from pipeline.htmltext import html_to_unicode
+
+    return html_to_unicode(body)[0]
 
 
 def rebuild_from_warc(paths: Iterable[Path | str]) -> Iterator[RawPost | RawComment]:

@@ -44,6 +44,30 @@ def _connect_read_only(db_path: Path) -> Any:
         raise ReportError(f"{exc}. If a load is publishing right now, wait for it and try again.") from exc
 
 
+def check_report_target(out_path: Path) -> None:
+    """Refuse an output path the atomic rename would wrongly replace: a folder, a symlink, a device, a FIFO.
+
+    The report is written to a temp file and renamed over ``out_path``; a rename replaces whatever
+    is there, so ``--out /dev/null`` swapped a character device for a regular file. Only a missing
+    path or a regular file is acceptable.
+    """
+    import stat
+
+    try:
+        mode = out_path.lstat().st_mode
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise ReportError(f"--out {out_path}: cannot check it ({exc.strerror or exc})") from exc
+    if stat.S_ISDIR(mode):
+        raise ReportError(f"--out {out_path} is a folder: give a file name, e.g. {out_path / 'report.html'}")
+    if stat.S_ISLNK(mode):
+        raise ReportError(f"--out {out_path} is a symbolic link: give the path of a regular file")
+    if not stat.S_ISREG(mode):
+        raise ReportError(f"--out {out_path} is not a regular file (a device, FIFO or socket): "
+                          "give the path of a regular file")
+
+
 def build_report(db_path: str | Path, out_path: str | Path, *, since: str | dt.date | None = None,
                  until: str | dt.date | None = None, site: str | None = None, allow_comment_text: bool = False,
                  title: str = DEFAULT_TITLE) -> ReportSummary:
@@ -54,6 +78,7 @@ def build_report(db_path: str | Path, out_path: str | Path, *, since: str | dt.d
     database is missing or unreadable, a date is malformed or the site is unknown.
     """
     db_path, out_path = Path(db_path), Path(out_path)
+    check_report_target(out_path)
     since_day, until_day = _parse_day(since, "since"), _parse_day(until, "until")
     if since_day and until_day and since_day > until_day:
         raise ReportError(f"--since {since_day} is after --until {until_day}: swap them")
@@ -70,6 +95,11 @@ def build_report(db_path: str | Path, out_path: str | Path, *, since: str | dt.d
     out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_path.with_name(f".{out_path.name}.tmp")
     tmp.write_text(html, encoding="utf-8")
+    try:
+        check_report_target(out_path)  # again: the path may have changed while the report was built
+    except ReportError:
+        tmp.unlink(missing_ok=True)
+        raise
     tmp.replace(out_path)  # editors never open a half-written report
     size = out_path.stat().st_size
     statuses = tuple(SectionStatus(s.anchor, s.title, len(s.figures), bool(s.figures), s.nodata) for s in sections)

@@ -8,12 +8,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from pipeline.argtypes import OneLineArgumentParser
 from warehouse.report.build import DEFAULT_TITLE, build_report
 from warehouse.report.results import ReportError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineArgumentParser(
         prog="blogscope report", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Write the editors' report: one offline HTML file on which topics draw discussion.",
         epilog="examples:\n  blogscope report --home ~/blogs --out report.html\n"

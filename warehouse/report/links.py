@@ -39,10 +39,18 @@ def safe_href(url: Any) -> str | None:
 _CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+def neutralise_formula(value: str) -> str:
+    """A text cell that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``, tab, CR first),
+    prefixed with ``'`` so it shows as text (CSV injection). The report's CSVs and
+    ``blogscope export --format csv`` both use this one rule.
+    """
+    return "'" + value if value.startswith(_CSV_FORMULA_START) else value
+
+
 def _csv_cell(value: Any) -> Any:
     """Neutralise spreadsheet formulas in text cells (CSV injection): editors open these in Excel."""
-    if isinstance(value, str) and value.startswith(_CSV_FORMULA_START):
-        return "'" + value
+    if isinstance(value, str):
+        return neutralise_formula(value)
     if isinstance(value, float):
         return round(value, 4)
     if isinstance(value, (dt.date, dt.datetime)):
