@@ -263,12 +263,13 @@ def writer_lock(settings: Settings, timeout_s: float = 3600):  # noqa: ANN201 - 
     return lock(settings.working_db.parent, timeout_s=timeout_s)
 
 
-def record_run_start(settings: Settings, run_id: str, kind: str, config: dict[str, Any]) -> None:
+def record_run_start(settings: Settings, run_id: str, kind: str, config: dict[str, Any],
+                     trigger: str = "manual") -> None:
     from warehouse.runs import mark_stale_runs_crashed, record_run_start as start
 
     migrate(settings)
     mark_stale_runs_crashed(settings.working_db)
-    start(settings.working_db, run_id, kind=kind, config=config)
+    start(settings.working_db, run_id, kind=kind, config=config, trigger=trigger)
 
 
 def record_run_finish(settings: Settings, run_id: str, status: str, counts: dict[str, Any],
