@@ -81,9 +81,12 @@ def ensure_writable_home(home: Path) -> None:
 
 
 def _flows(settings: Settings) -> dict[str, Any]:
+    """The Prefect flows, talking to a server that dies with this process (``flows/server.py``)."""
     from flows.prefect_env import configure_prefect_env
+    from flows.server import use_server_for_run
 
     configure_prefect_env(settings.home)
+    use_server_for_run(settings.home)
     from flows.prefect_flows import FLOWS
 
     return FLOWS

@@ -75,13 +75,36 @@ def crawl(settings: Settings, run_id: str, sites: tuple[SiteConfig, ...], *, all
     if allow_private:
         cmd.append("--allow-private")
     log.info("crawl: %s", " ".join(cmd))
-    proc = subprocess.run(cmd, timeout=timeout_s, check=False)
+    proc = run_child(cmd, timeout_s=timeout_s)
     stats_path = out_dir / "stats.json"
     stats = json.loads(stats_path.read_text(encoding="utf-8")) if stats_path.exists() else {}
     if proc.returncode != 0:
         raise JobError(f"the crawl subprocess exited with {proc.returncode}; see the messages above "
                        f"and {out_dir}")
     return CrawlSummary(run_id, proc.returncode, stats, str(out_dir))
+
+
+def run_child(cmd: list[str], *, timeout_s: float | None = None) -> subprocess.CompletedProcess:
+    """Run a child process that dies with this one, even on ``kill -9`` (``PR_SET_PDEATHSIG``).
+
+    On Ctrl-C the child (same process group) gets the SIGINT too and stops cleanly; we wait for
+    it so that its last records are written, then let the interrupt go on.
+    """
+    from pipeline.proc import die_with_parent
+
+    with subprocess.Popen(cmd, preexec_fn=die_with_parent) as proc:  # noqa: PLW1509 - prctl only
+        try:
+            returncode = proc.wait(timeout=timeout_s)
+        except KeyboardInterrupt:
+            try:
+                proc.wait(timeout=30)
+            except (subprocess.TimeoutExpired, KeyboardInterrupt):
+                proc.kill()
+            raise
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+    return subprocess.CompletedProcess(cmd, returncode)
 
 
 # ------------------------------------------------------------------------------- process
