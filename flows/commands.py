@@ -250,6 +250,10 @@ def cmd_status(args: argparse.Namespace) -> int:
     settings = _settings(args)
     result = query_file(_require_published(settings), "run_status", {"limit": args.limit})
     sys.stdout.write(format_result(result, "table"))
+    if "scheduled" in (row[result.columns.index("trigger")] for row in result.rows):
+        from flows.schedule import OVERLAP_NOTE
+
+        print(OVERLAP_NOTE)
     return 0
 
 
@@ -280,7 +284,8 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     settings = _settings(args)
     sites = _sites_from_args(settings, args)
     ensure_writable_home(settings.home)
-    return serve_schedules(settings, sites, config=args.config, allow_private=args.allow_private, once=args.once)
+    return serve_schedules(settings, sites, config=args.config, allow_private=args.allow_private, once=args.once,
+                           port=args.port, crawl_every_s=args.crawl_every)
 
 
 # ----------------------------------------------------------------------------------- demo

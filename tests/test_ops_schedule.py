@@ -1,0 +1,113 @@
+"""Schedules that fire: a real Prefect server on 127.0.0.1 started by ``blogscope schedule``, a
+short interval schedule, and nobody triggering anything. Two scheduled runs complete; the second
+loads the post and comments the demo blog gained in between; ``status`` shows both as scheduled;
+Ctrl-C stops everything with one line and exit 130."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from demoblog.generate import generate, truth_dict
+from demoblog.server import serve
+
+BIN = Path(sys.executable).parent
+
+
+def _admin(base_url: str, endpoint: str, body: dict) -> dict:
+    request = urllib.request.Request(base_url + "__admin/" + endpoint, data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:  # the demo blog on 127.0.0.1
+        return json.loads(response.read())
+
+
+def _scheduled_runs(db: Path) -> list[tuple[str, str, str]]:
+    """(run_id, status, trigger) of the finished scheduled runs in the published database."""
+    if not db.exists():
+        return []
+    try:
+        with duckdb.connect(str(db), read_only=True) as con:
+            return con.execute("select run_id, status, trigger from runs where trigger = 'scheduled' "
+                               "and status <> 'running' order by started_at").fetchall()
+    except duckdb.Error:  # replaced while we opened it: ask again
+        return []
+
+
+def _wait_for(predicate, timeout_s: float, what: str, proc: subprocess.Popen, log: Path):  # noqa: ANN001, ANN202
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        assert proc.poll() is None, f"schedule exited with {proc.returncode}: {log.read_text()[-3000:]}"
+        time.sleep(1)
+    raise AssertionError(f"timed out waiting for {what}; schedule log: {log.read_text()[-3000:]}")
+
+
+@pytest.mark.slow
+def test_scheduled_runs_fire_with_nobody_triggering_them(tmp_path: Path) -> None:
+    blog = generate("wordpress", seed=3, n_posts=6)
+    home = tmp_path / "home"
+    sites = tmp_path / "sites.toml"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    # Prefect's scheduler service looks for due runs every 60 s and the runner polls every 10 s by
+    # default; shortened so the test sees two runs in about two minutes.
+    env.update({"PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "2", "PREFECT_RUNNER_POLL_FREQUENCY": "2"})
+    log = tmp_path / "schedule.log"
+    with serve(blog, admin=True) as server:
+        sites.write_text(f'[[sites]]\nid = "notes"\nurl = "{server.base_url}"\nallow_private = true\n',
+                         encoding="utf-8")
+        with open(log, "w", encoding="utf-8") as out:
+            proc = subprocess.Popen([str(BIN / "blogscope"), "schedule", "--home", str(home), "--sites", str(sites),
+                                     "--crawl-every", "30"], env=env, stdout=out, stderr=subprocess.STDOUT,
+                                    start_new_session=True)
+        try:
+            db = home / "blogscope.duckdb"
+            first = _wait_for(lambda: _scheduled_runs(db), 150, "the first scheduled run", proc, log)
+            added_post = _admin(server.base_url, "add-post", {})
+            post_index = len(blog.posts) - 1
+            _admin(server.base_url, "add-comment", {"post_index": post_index})
+            _admin(server.base_url, "add-comment", {"post_index": 0})
+            runs = _wait_for(lambda: len(r := _scheduled_runs(db)) >= len(first) + 1 and r, 150,
+                             "a second scheduled run", proc, log)
+            server_info = json.loads((home / "prefect" / "server.json").read_text(encoding="utf-8"))
+            status = subprocess.run([str(BIN / "blogscope"), "status", "--home", str(home)], env=env,
+                                    capture_output=True, text=True, timeout=60)
+            proc.send_signal(signal.SIGINT)  # Ctrl-C
+            proc.wait(timeout=30)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        truth = truth_dict(blog, server.base_url)
+
+    text = log.read_text(encoding="utf-8")
+    assert "Prefect UI: http://127.0.0.1:" in text and "overlapping scheduled runs wait" in text
+    assert proc.returncode == 130, text[-3000:]
+    assert "blogscope schedule: stopped (Ctrl-C)" in text and "Traceback" not in text, text[-3000:]
+    # The server blogscope started is gone with it.
+    time.sleep(1)
+    assert not Path(f"/proc/{server_info['pid']}").exists()
+
+    assert all(status_ == "completed" for _, status_, _ in runs), runs
+    second = runs[len(first)][0]
+    stats = json.loads((home / "runs" / second / "crawl" / "stats.json").read_text(encoding="utf-8"))
+    assert stats["sites"]["notes"]["posts"] >= 1 and stats["sites"]["notes"]["comments"] >= 2, stats["sites"]
+    with duckdb.connect(str(home / "blogscope.duckdb"), read_only=True) as con:
+        urls = {r[0] for r in con.execute("select url from posts").fetchall()}
+        comments = con.execute("select count(*), count(distinct comment_id) from comments").fetchone()
+    assert added_post["url"] in urls
+    assert urls == {p["url"] for p in truth["posts"] if p["public"]}
+    visible = sum(1 for c in truth["comments"] if c["visible"])
+    assert comments == (visible, visible)
+    assert status.returncode == 0 and status.stdout.count("scheduled") >= 2, status.stdout
+    assert "overlapping scheduled runs wait" in status.stdout
