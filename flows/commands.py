@@ -168,12 +168,20 @@ def cmd_process(args: argparse.Namespace) -> int:
             jobs.record_run_start(settings, run_id, "process", {"from_archive": args.from_archive})
             counts = jobs.load(settings, run_id)
             jobs.mark_loaded(settings, out.get("included_runs", [run_id]))
-            jobs.topics(settings, run_id)
-            counts.update(jobs.load(settings, run_id, only=("model_runs", "topics", "doc_topics", "topic_alignment")))
-            jobs.record_run_finish(settings, run_id, "completed", counts)
+            topics_error = None
+            try:
+                jobs.topics(settings, run_id)
+                counts.update(jobs.load(settings, run_id, only=("model_runs", "topics", "doc_topics", "topic_alignment")))
+            except jobs.TopicsNotFitted as exc:  # a stage like the others: recorded, the rest goes on
+                topics_error = str(exc)
+            jobs.record_run_finish(settings, run_id, "completed_with_errors" if topics_error else "completed", counts,
+                                   error=f"stage topics: {topics_error}" if topics_error else None)
             jobs.publish(settings)
         jobs.report(settings)
         print(f"loaded and published {settings.published_db}")
+        if topics_error:
+            print(f"blogscope process: partly done: stage topics failed: {topics_error}", file=sys.stderr)
+            return 3
     else:
         print(f"next: blogscope process --run {run_id} --load --home {settings.home}")
     return 0

@@ -28,6 +28,10 @@ class JobError(RuntimeError):
     """A job could not finish; the message says why and what to do."""
 
 
+class TopicsNotFitted(JobError):
+    """The corpus cannot carry a topic model; the previous model (or none) stays."""
+
+
 def new_run_id(now: dt.datetime | None = None) -> str:
     """Sortable and readable: ``20260127T031500Z-3f9a``."""
     now = now or dt.datetime.now(dt.timezone.utc)
@@ -216,8 +220,11 @@ def topics(settings: Settings, run_id: str, *, refit: bool = False) -> dict[str,
     post_texts = [p.text for p in posts]
     if not can_infer or refit or grew:
         t = settings.topics
-        model = tm.fit_corpus(post_texts, k=t.k, seed=t.seed, model=t.model, k_min=t.k_min, k_max=t.k_max,
-                              previous=previous)
+        try:
+            model = tm.fit_corpus(post_texts, k=t.k, seed=t.seed, model=t.model, k_min=t.k_min, k_max=t.k_max,
+                                  previous=previous)
+        except ValueError as exc:  # the corpus cannot carry a model (too small, too uniform)
+            raise TopicsNotFitted(f"no topic model fitted: {exc}") from exc
         tm.save_result(model, models_dir / model.model_run_id)
         tmp = latest.with_name("LATEST.tmp")
         tmp.write_text(model.model_run_id, encoding="utf-8")

@@ -106,7 +106,9 @@ def _topics_stage(home: str, config: str | None, run_id: str, refit: bool,
     try:
         return topics_task(home, config, run_id, refit)
     except Exception as exc:  # noqa: BLE001 - any failure of the stage is the stage's
-        stage_errors["topics"] = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:300]
+        message = str(exc).splitlines()[0] if str(exc) else ""
+        stage_errors["topics"] = (message if isinstance(exc, jobs.TopicsNotFitted)
+                                  else f"{type(exc).__name__}: {message}")[:300]
         logging.getLogger("flows").warning("topics: no model this run (%s); the previous model stays",
                                            stage_errors["topics"])
         return None
