@@ -38,8 +38,17 @@ class _UserErrorsWithoutTraceback(logging.Filter):
         return True
 
 
+class _InterruptsSaidOnce(logging.Filter):
+    """A Ctrl-C makes Prefect log a "Crash detected" error per task and flow run; the CLI says it
+    once, in one line (``blogscope run: interrupted; ...``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "aborted by an interrupt signal" not in record.getMessage()
+
+
 for _name in ("prefect.flow_runs", "prefect.task_runs"):
     logging.getLogger(_name).addFilter(_UserErrorsWithoutTraceback())
+    logging.getLogger(_name).addFilter(_InterruptsSaidOnce())
 
 
 def _settings(home: str, config: str | None, sites: list[dict[str, Any]] | None = None):  # noqa: ANN202

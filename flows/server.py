@@ -137,8 +137,11 @@ def start_server(home: Path, *, full: bool, port: int | None = None, startup_tim
                "--log-level", "error", "--lifespan", "on"]
     log_path = prefect_home / ("server.log" if full else "api-server.log")
     with open(log_path, "ab") as log_file:
+        # Its own process group: a Ctrl-C in the terminal goes to blogscope, which still needs the
+        # server to record how the run ended, and stops it last. A kill -9 of blogscope ends it
+        # through the death signal.
         process = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file,
-                                   preexec_fn=die_with_parent)  # noqa: PLW1509 - only prctl, async-signal-safe enough
+                                   process_group=0, preexec_fn=die_with_parent)  # noqa: PLW1509 - prctl only
     server = ServerProcess(f"http://127.0.0.1:{port}/api", process)
     deadline = time.monotonic() + startup_timeout_s
     while not is_healthy(server.url):
