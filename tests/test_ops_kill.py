@@ -106,3 +106,27 @@ def test_kill_9_of_the_main_process_leaves_no_process_of_the_run(tmp_path: Path)
     assert len(urls) == len(set(urls)) and set(urls) == expected_posts
     assert len(comments) == len(set(comments)) and set(comments) == expected_comments
     assert statuses[-1] in ("completed", "completed_with_errors") and "running" not in statuses
+
+
+@pytest.mark.slow
+def test_first_ctrl_c_of_run_stops_cleanly_in_one_line(tmp_path: Path) -> None:
+    """SIGINT to the run's process group (what a terminal's Ctrl-C does) during the crawl: exit
+    130, one line, no traceback, the run recorded as ended, and nothing of it left running."""
+    home = tmp_path / "home"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    with serve(generate("blogger", seed=11)) as server:
+        proc = subprocess.Popen([str(BIN / "blogscope"), "run", server.base_url, "--home", str(home), "--allow-private",
+                                 "--no-report"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                start_new_session=True)
+        deadline = time.monotonic() + 240
+        while not list(home.glob("runs/*/crawl/raw.jsonl")) and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.02)
+        time.sleep(0.5)
+        os.killpg(proc.pid, signal.SIGINT)
+        _out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err[-3000:]
+    assert "Traceback" not in err and "ERROR" not in err, err[-3000:]
+    assert err.strip().splitlines()[-1].startswith("blogscope run: interrupted")
+    assert session_members(proc.pid) == []
+    with duckdb.connect(str(home / "blogscope.duckdb"), read_only=True) as con:
+        assert con.execute("select status from runs").fetchall() == [("failed",)]
