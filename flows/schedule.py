@@ -79,6 +79,10 @@ def serve_schedules(settings: Settings, sites: tuple[SiteConfig, ...], *, config
 
     if not sites:
         raise JobError("no sites to schedule: add [[sites]] to the config or pass --sites sites.toml")
+    if crawl_every_s is not None and not 1 <= crawl_every_s < float("inf"):
+        raise JobError(f"--crawl-every {crawl_every_s:g}: give a number of seconds, at least 1")
+    if port is not None and not 1 <= port <= 65535:
+        raise JobError(f"--port {port}: give a port between 1 and 65535")
     configure_prefect_env(settings.home)
     if once:
         # Register the deployments (kept in HOME/prefect's database) and exit; nothing is served.

@@ -240,3 +240,10 @@ print("RESULT " + json.dumps({"codes": codes, "prefect": sorted(m for m in sys.m
     result = json.loads(proc.stdout.rsplit("RESULT ", 1)[1])
     assert result["prefect"] == [], result
     assert result["codes"][0] == 0 and result["codes"][2] == 0, (result, proc.stderr[-2000:])
+
+
+@pytest.mark.parametrize("option", [["--crawl-every", "0"], ["--crawl-every", "inf"], ["--port", "70000"]])
+def test_schedule_options_out_of_range_are_one_line_errors(tmp_path: Path, option: list[str]) -> None:
+    proc = _blogscope("schedule", "--sites", str(_sites_toml(tmp_path)), "--home", str(tmp_path / "home"), *option)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    assert len(proc.stderr.strip().splitlines()) == 1 and option[0] in proc.stderr
