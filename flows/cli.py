@@ -34,7 +34,9 @@ examples:
   blogscope run --sites sites.toml --home ~/blogs
   blogscope run http://127.0.0.1:8000/ --home /tmp/h --allow-private
 Crawls, processes, loads, fits or infers topics, publishes HOME/blogscope.duckdb and writes
-HOME/report.html. Runs as a Prefect flow in-process (no server needed).""",
+HOME/report.html. Runs as a Prefect flow against the server of 'blogscope schedule' when one
+runs for HOME (or PREFECT_API_URL), else a temporary one on 127.0.0.1 that stops with it.
+Exit codes: 0 all sites ok, 3 some failed, 4 nothing collected, 2 user error, 130 Ctrl-C.""",
     "extract": """\
 examples:
   blogscope extract saved/page.html.gz other.html --format jsonl > pages.jsonl
