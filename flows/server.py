@@ -94,24 +94,16 @@ def server_file(home: Path) -> Path:
 
 def running_server_url(home: Path) -> str | None:
     """The API URL of the server ``schedule`` started for this home, if it is alive and healthy."""
+    from warehouse.runs import pid_alive
+
     try:
         info = json.loads(server_file(home).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     url, pid = info.get("url"), info.get("pid")
-    if not isinstance(url, str) or not isinstance(pid, int) or not _pid_alive(pid):
+    if not isinstance(url, str) or not isinstance(pid, int) or not pid_alive(pid):
         return None
     return url if is_healthy(url) else None
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def start_server(home: Path, *, full: bool, port: int | None = None, startup_timeout_s: float = 180.0) -> ServerProcess:

@@ -19,6 +19,7 @@ import pytest
 
 from demoblog.generate import generate, truth_dict
 from demoblog.server import serve
+from test_flows import assert_rerun_is_exact
 
 BIN = Path(sys.executable).parent
 
@@ -97,16 +98,7 @@ def test_kill_9_of_the_main_process_leaves_no_process_of_the_run(tmp_path: Path)
         truth = truth_dict(blog, server.base_url)
     assert all(not left for left in survivors.values()), survivors
     assert final.returncode == 0, final.stderr[-3000:]
-    expected_posts = {p["url"] for p in truth["posts"] if p["public"]}
-    expected_comments = {(c["post_url"], str(c["platform_comment_id"])) for c in truth["comments"] if c["visible"]}
-    with duckdb.connect(str(home / "blogscope.duckdb"), read_only=True) as con:
-        urls = [r[0] for r in con.execute("select url from posts").fetchall()]
-        comments = con.execute("select p.url, c.platform_comment_id from comments c join posts p using (post_id)").fetchall()
-        statuses = [r[0] for r in con.execute("select status from runs order by started_at").fetchall()]
-    assert len(urls) == len(set(urls)) and set(urls) == expected_posts
-    assert len(comments) == len(set(comments)) and set(comments) == expected_comments
-    assert statuses[-1] in ("completed", "completed_with_errors") and "running" not in statuses
-
+    assert_rerun_is_exact(home, truth)
 
 @pytest.mark.slow
 def test_first_ctrl_c_of_run_stops_cleanly_in_one_line(tmp_path: Path) -> None:

@@ -71,7 +71,8 @@ def process_start_time(pid: int) -> float | None:
         return None
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Is a process with this pid alive (on this host)?"""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -150,7 +151,7 @@ def _is_stale(pid: int | None, host: str | None, process_started: float | None, 
         return max_age_s is not None and age_s > max_age_s
     if pid == os.getpid():
         return False  # this very process: its run is alive
-    if not _pid_alive(pid):
+    if not pid_alive(pid):
         return True
     started = process_start_time(pid)
     # The pid is alive but belongs to a newer process: the run's process is gone.
