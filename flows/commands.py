@@ -339,7 +339,9 @@ def prepare_demo_home(home: Path, *, keep: bool) -> None:
     Without ``--keep`` it starts afresh by removing only its own earlier outputs."""
     ensure_writable_home(home)
     marker = home / DEMO_MARKER
-    if not marker.exists() and any(p.name != DEMO_MARKER for p in home.iterdir()):
+    # Demo homes made before the marker existed are known by the demo's truth files.
+    made_by_demo = marker.exists() or all((home / "truth" / f"{f}.json").exists() for f in ("wordpress", "blogger"))
+    if not made_by_demo and any(home.iterdir()):
         raise UserError(f"{home} is not empty and was not made by 'blogscope demo': it is left untouched; "
                         "use a new or empty folder, e.g. --home demo-home")
     marker.write_text("made by 'blogscope demo'; demo may replace its own files here\n", encoding="utf-8")

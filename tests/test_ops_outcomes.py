@@ -134,6 +134,12 @@ def test_demo_home_rules_as_a_function(tmp_path: Path) -> None:
     (foreign / "x").write_text("x", encoding="utf-8")
     with pytest.raises(UserError, match="not made by"):
         prepare_demo_home(foreign, keep=True)
+    legacy = tmp_path / "legacy-demo-home"  # made by a demo before the marker: its truth files say so
+    for name in ("truth/wordpress.json", "truth/blogger.json", "blogscope.duckdb"):
+        (legacy / name).parent.mkdir(parents=True, exist_ok=True)
+        (legacy / name).write_text("{}", encoding="utf-8")
+    prepare_demo_home(legacy, keep=False)
+    assert (legacy / DEMO_MARKER).exists() and not (legacy / "blogscope.duckdb").exists()
 
 
 def _unwritable_home(tmp_path: Path) -> Path:
