@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 from flows.prefect_env import configure_prefect_defaults
@@ -21,6 +22,20 @@ from prefect import flow, task  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 
 from flows import jobs, outcomes  # noqa: E402
+
+SCHEDULE_PID_ENV = "BLOGSCOPE_SCHEDULE_PID"
+
+
+def _die_with_schedule() -> None:
+    """A flow run that ``blogscope schedule``'s runner started (a ``python -m prefect.engine``
+    child, which imports this module) ends when ``schedule`` dies, even by ``kill -9``."""
+    if os.environ.get(SCHEDULE_PID_ENV) == str(os.getppid()):
+        from pipeline.proc import die_with_parent
+
+        die_with_parent()
+
+
+_die_with_schedule()
 
 
 class _UserErrorsWithoutTraceback(logging.Filter):

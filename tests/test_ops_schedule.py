@@ -80,6 +80,8 @@ def test_scheduled_runs_fire_with_nobody_triggering_them(tmp_path: Path) -> None
             runs = _wait_for(lambda: len(r := _scheduled_runs(db)) >= len(first) + 1 and r, 150,
                              "a second scheduled run", proc, log)
             server_info = json.loads((home / "prefect" / "server.json").read_text(encoding="utf-8"))
+            with urllib.request.urlopen(server_info["url"].removesuffix("/api"), timeout=10) as ui:  # 127.0.0.1
+                ui_page = ui.read().decode("utf-8", errors="replace")
             status = subprocess.run([str(BIN / "blogscope"), "status", "--home", str(home)], env=env,
                                     capture_output=True, text=True, timeout=60)
             proc.send_signal(signal.SIGINT)  # Ctrl-C
@@ -92,6 +94,7 @@ def test_scheduled_runs_fire_with_nobody_triggering_them(tmp_path: Path) -> None
 
     text = log.read_text(encoding="utf-8")
     assert "Prefect UI: http://127.0.0.1:" in text and "overlapping scheduled runs wait" in text
+    assert "<html" in ui_page.lower()  # the UI answers at the printed address
     assert proc.returncode == 130, text[-3000:]
     assert "blogscope schedule: stopped (Ctrl-C)" in text and "Traceback" not in text, text[-3000:]
     # The server blogscope started is gone with it.
@@ -111,3 +114,37 @@ def test_scheduled_runs_fire_with_nobody_triggering_them(tmp_path: Path) -> None
     assert comments == (visible, visible)
     assert status.returncode == 0 and status.stdout.count("scheduled") >= 2, status.stdout
     assert "overlapping scheduled runs wait" in status.stdout
+
+
+@pytest.mark.slow
+def test_kill_9_of_schedule_during_a_run_leaves_no_process(tmp_path: Path) -> None:
+    """``kill -9`` of ``schedule`` while a scheduled run crawls: the Prefect server it started and
+    the flow-run process (with its crawler, writer and workers) end within seconds."""
+    from test_ops_kill import session_members
+
+    home = tmp_path / "home"
+    sites = tmp_path / "sites.toml"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update({"PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "2", "PREFECT_RUNNER_POLL_FREQUENCY": "2"})
+    log = tmp_path / "schedule.log"
+    with serve(generate("blogger", seed=11)) as server:
+        sites.write_text(f'[[sites]]\nid = "couch"\nurl = "{server.base_url}"\nallow_private = true\n',
+                         encoding="utf-8")
+        with open(log, "w", encoding="utf-8") as out:
+            proc = subprocess.Popen([str(BIN / "blogscope"), "schedule", "--home", str(home), "--sites", str(sites),
+                                     "--crawl-every", "30"], env=env, stdout=out, stderr=subprocess.STDOUT,
+                                    start_new_session=True)
+        try:
+            _wait_for(lambda: list(home.glob("runs/*/crawl/raw.jsonl")), 150, "a scheduled run crawling", proc, log)
+            members = session_members(proc.pid)
+            assert any("prefect.engine" in cmd for _pid, cmd in members), members  # the flow-run process
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+            killed_at = time.monotonic()
+            while session_members(proc.pid) and time.monotonic() - killed_at < 10:
+                time.sleep(0.1)
+            left = session_members(proc.pid)
+        finally:
+            for pid, _cmd in session_members(proc.pid):
+                os.kill(pid, signal.SIGKILL)
+    assert left == [], left
