@@ -23,7 +23,7 @@ from prefect.cache_policies import NO_CACHE  # noqa: E402
 
 from flows import jobs, outcomes  # noqa: E402
 
-SCHEDULE_PID_ENV = "BLOGSCOPE_SCHEDULE_PID"
+SCHEDULE_PID_ENV = "_BLOGSCOPE_SCHEDULE_PID"  # not BLOGSCOPE_<SECTION>_<KEY>: no config override
 
 
 def _die_with_schedule() -> None:

@@ -103,8 +103,10 @@ def serve_schedules(settings: Settings, sites: tuple[SiteConfig, ...], *, config
         os.environ["PREFECT_API_URL"] = api_url = server.url
         print(f"Prefect UI: {server.ui_url}  (API {server.url}; log {settings.home / 'prefect' / 'server.log'})",
               flush=True)
-    os.environ["BLOGSCOPE_SCHEDULE_PID"] = str(os.getpid())  # flow runs die with us (flows/prefect_flows.py)
     deps = deployments(settings, sites, config=config, allow_private=allow_private, crawl_every_s=crawl_every_s)
+    from flows.prefect_flows import SCHEDULE_PID_ENV
+
+    os.environ[SCHEDULE_PID_ENV] = str(os.getpid())  # the runner's flow runs die with us
     timing = f"every {crawl_every_s:g} s" if crawl_every_s else f"'{settings.schedule.crawl_cron}'"
     print(f"serving 2 schedules: crawl {timing}, topics '{settings.schedule.topics_cron}' "
           f"({settings.schedule.timezone}); {OVERLAP_NOTE}; Ctrl-C to stop", flush=True)
