@@ -53,23 +53,33 @@ def _wait_for(predicate, timeout_s: float, what: str, proc: subprocess.Popen, lo
     raise AssertionError(f"timed out waiting for {what}; schedule log: {log.read_text()[-3000:]}")
 
 
+def _schedule_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    # Prefect's scheduler service looks for due runs every 60 s and the runner polls every 10 s by
+    # default; shortened so a test sees two runs in about two minutes.
+    env.update({"PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "2", "PREFECT_RUNNER_POLL_FREQUENCY": "2"})
+    return env
+
+
+def _start_schedule(tmp_path: Path, home: Path, site_id: str, url: str) -> tuple[subprocess.Popen, Path]:
+    """``blogscope schedule`` crawling one site every 30 s, in its own session; returns it and its log."""
+    sites = tmp_path / "sites.toml"
+    sites.write_text(f'[[sites]]\nid = "{site_id}"\nurl = "{url}"\nallow_private = true\n', encoding="utf-8")
+    log = tmp_path / "schedule.log"
+    with open(log, "w", encoding="utf-8") as out:
+        proc = subprocess.Popen([str(BIN / "blogscope"), "schedule", "--home", str(home), "--sites", str(sites),
+                                 "--crawl-every", "30"], env=_schedule_env(), stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    return proc, log
+
+
 @pytest.mark.slow
 def test_scheduled_runs_fire_with_nobody_triggering_them(tmp_path: Path) -> None:
     blog = generate("wordpress", seed=3, n_posts=6)
     home = tmp_path / "home"
-    sites = tmp_path / "sites.toml"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    # Prefect's scheduler service looks for due runs every 60 s and the runner polls every 10 s by
-    # default; shortened so the test sees two runs in about two minutes.
-    env.update({"PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "2", "PREFECT_RUNNER_POLL_FREQUENCY": "2"})
-    log = tmp_path / "schedule.log"
+    env = _schedule_env()
     with serve(blog, admin=True) as server:
-        sites.write_text(f'[[sites]]\nid = "notes"\nurl = "{server.base_url}"\nallow_private = true\n',
-                         encoding="utf-8")
-        with open(log, "w", encoding="utf-8") as out:
-            proc = subprocess.Popen([str(BIN / "blogscope"), "schedule", "--home", str(home), "--sites", str(sites),
-                                     "--crawl-every", "30"], env=env, stdout=out, stderr=subprocess.STDOUT,
-                                    start_new_session=True)
+        proc, log = _start_schedule(tmp_path, home, "notes", server.base_url)
         try:
             db = home / "blogscope.duckdb"
             first = _wait_for(lambda: _scheduled_runs(db), 150, "the first scheduled run", proc, log)
@@ -123,17 +133,8 @@ def test_kill_9_of_schedule_during_a_run_leaves_no_process(tmp_path: Path) -> No
     from test_ops_kill import session_members
 
     home = tmp_path / "home"
-    sites = tmp_path / "sites.toml"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env.update({"PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "2", "PREFECT_RUNNER_POLL_FREQUENCY": "2"})
-    log = tmp_path / "schedule.log"
     with serve(generate("blogger", seed=11)) as server:
-        sites.write_text(f'[[sites]]\nid = "couch"\nurl = "{server.base_url}"\nallow_private = true\n',
-                         encoding="utf-8")
-        with open(log, "w", encoding="utf-8") as out:
-            proc = subprocess.Popen([str(BIN / "blogscope"), "schedule", "--home", str(home), "--sites", str(sites),
-                                     "--crawl-every", "30"], env=env, stdout=out, stderr=subprocess.STDOUT,
-                                    start_new_session=True)
+        proc, log = _start_schedule(tmp_path, home, "couch", server.base_url)
         try:
             _wait_for(lambda: list(home.glob("runs/*/crawl/raw.jsonl")), 150, "a scheduled run crawling", proc, log)
             members = session_members(proc.pid)
