@@ -279,15 +279,9 @@ def validators_tuple(v: Validators) -> tuple[str | None, str | None, str | None]
 
 def _die_with_parent() -> None:
     """Linux: be killed when the crawler dies, even by ``kill -9`` (elsewhere: EOF ends the loop)."""
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes
+    from pipeline.proc import die_with_parent
 
-    pr_set_pdeathsig = 1
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
-    except OSError:
-        pass
+    die_with_parent()
 
 
 def serve(inbox: Any, outbox: Any, config: dict[str, Any], live: Any) -> None:

@@ -428,6 +428,32 @@ def add_comment(blog: DemoBlog, post_index: int, *, text: str | None = None,
         return comment
 
 
+def add_post(blog: DemoBlog, *, topic: str | None = None) -> Post:
+    """Publish a new post on a (possibly running) demo blog, dated one day after the latest
+    thing on the site, and return it. For tests of scheduled and incremental crawls."""
+    with blog.lock:
+        rng = random.Random(f"{blog.flavour}:{blog.seed}:added-post:{len(blog.posts)}")
+        topic = topic or rng.choice(T.TOPICS)
+        when = (blog.clock + timedelta(days=1)).replace(microsecond=0, second=0)
+        title = T.compose_title(topic, rng, {p.title for p in blog.posts})
+        slugs = {p.slug for p in blog.posts}
+        if blog.flavour == "wordpress":
+            platform_id = str(max(int(p.platform_post_id) for p in blog.posts) + 1)
+            slug = T.slugify(title)
+            slug = slug if slug not in slugs else f"{slug}-{len(blog.posts)}"
+        else:
+            platform_id = str(rng.randrange(10**18, 10**19))
+            slug = _blogger_slug(title, slugs, f"{when.year}/{when.month:02d}")
+        bank = T.BANKS[topic]
+        post = Post(index=len(blog.posts), platform_post_id=platform_id, title=title, slug=slug,
+                    author=rng.choice(blog.authors), published=when, modified=when, topic=topic,
+                    paragraphs=T.compose_post(topic, rng), categories=[bank.category],
+                    tags=rng.sample(bank.tags, 2) if blog.flavour == "wordpress" else [])
+        blog.posts.append(post)
+        blog.clock = when
+        return post
+
+
 # --------------------------------------------------------------------------- truth
 
 

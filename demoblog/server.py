@@ -216,7 +216,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(resp.body)
 
     def _admin(self, path: str, raw: bytes) -> Response:
-        from demoblog.generate import add_comment, truth_dict
+        from demoblog.generate import add_comment, add_post, truth_dict
 
         blog = self.server.blog
         try:
@@ -243,6 +243,11 @@ class _Handler(BaseHTTPRequestHandler):
                 truth = truth_dict(blog, self.server.base + "/")
                 row = next(c for c in truth["comments"] if c["platform_comment_id"] == comment.platform_comment_id)
                 return _json(row, status=201)
+            if path == ADMIN_PREFIX + "add-post":
+                post = add_post(blog, topic=json.loads(raw or b"{}").get("topic"))
+                truth = truth_dict(blog, self.server.base + "/")
+                return _json(next(p for p in truth["posts"] if p["platform_post_id"] == post.platform_post_id),
+                             status=201)
         except (ValueError, IndexError, KeyError, TypeError) as exc:
             return _json({"error": str(exc)}, status=400)
         return _json({"error": f"unknown admin endpoint {path}"}, status=404)
@@ -363,7 +368,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--small", action="store_true", help="8 posts instead of 44 (fast tests)")
     parser.add_argument("--n-posts", type=int, default=None)
     parser.add_argument("--admin", action="store_true",
-                        help="enable POST /__admin/add-comment, GET /__admin/truth, POST /__admin/reset-stats")
+                        help="enable POST /__admin/add-comment, POST /__admin/add-post, GET /__admin/truth, POST /__admin/reset-stats")
     parser.add_argument("--no-rest-api", action="store_true", help="WordPress: /wp-json/ answers 404")
     parser.add_argument("--protected-post", action="store_true", help="WordPress: add a password-protected post")
     parser.add_argument("--default-comments-page", choices=["newest", "oldest"], default="newest")

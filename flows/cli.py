@@ -37,7 +37,9 @@ examples:
   blogscope run --sites sites.toml --home ~/blogs
   blogscope run http://127.0.0.1:8000/ --home /tmp/h --allow-private
 Crawls, processes, loads, fits or infers topics, publishes HOME/blogscope.duckdb and writes
-HOME/report.html. Runs as a Prefect flow in-process (no server needed).""",
+HOME/report.html. Runs as a Prefect flow against the server of 'blogscope schedule' when one
+runs for HOME (or PREFECT_API_URL), else a temporary one on 127.0.0.1 that stops with it.
+Exit codes: 0 all sites ok, 3 some failed, 4 nothing collected, 2 user error, 130 Ctrl-C.""",
     "extract": """\
 examples:
   blogscope extract saved/page.html.gz other.html --format jsonl > pages.jsonl
@@ -166,11 +168,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("schedule", help="serve cron schedules from the config (Prefect)", formatter_class=fmt,
                        epilog="example:\n  blogscope schedule --home ~/blogs --sites sites.toml\n"
-                              "Config: [schedule] crawl_cron = \"0 3 * * *\", topics_cron = \"0 4 * * 0\"")
+                              "Config: [schedule] crawl_cron = \"0 3 * * *\", topics_cron = \"0 4 * * 0\"\n"
+                              "Starts a Prefect server on 127.0.0.1 (or uses PREFECT_API_URL) and prints its UI URL;\n"
+                              "overlapping runs wait for the previous one.")
     _add_home(p)
     p.add_argument("--sites")
     p.add_argument("--allow-private", action="store_true")
     p.add_argument("--once", action="store_true", help="register the deployments and exit (no serving loop)")
+    p.add_argument("--port", type=int, help="port of the Prefect server and UI on 127.0.0.1 (default: a free one)")
+    p.add_argument("--crawl-every", type=float, metavar="SECONDS",
+                   help="crawl at this interval instead of [schedule] crawl_cron (tests, short trials)")
 
     p = sub.add_parser("migrate", help="create or upgrade the warehouse schema", formatter_class=fmt,
                        epilog="example:\n  blogscope migrate --home ~/blogs")
@@ -240,7 +247,9 @@ def _main(argv: list[str]) -> int:
         print(f"blogscope {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        # Child processes got the Ctrl-C too and stopped cleanly; a run cut short is marked
+        # crashed by the next one, which picks up its records.
+        print(f"blogscope {args.command}: interrupted; run it again to finish (nothing is lost)", file=sys.stderr)
         return 130
 
 

@@ -74,10 +74,29 @@ def _sites_from_args(settings: Settings, args: argparse.Namespace) -> tuple[Site
     return tuple(sites)
 
 
+def ensure_writable_home(home: Path) -> None:
+    """Fail at once, in one line, when the home cannot be written (before Prefect, DuckDB or
+    the crawler try, each in its own way: a retry loop, a traceback)."""
+    import tempfile
+
+    if home.exists() and not home.is_dir():
+        raise UserError(f"the home {home} is a file, not a folder; choose a folder with --home")
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=home, prefix=".write-test-"):
+            pass
+    except OSError as exc:
+        raise UserError(f"cannot write to the home {home} ({exc.strerror or exc}); "
+                        "choose a writable folder with --home") from exc
+
+
 def _flows(settings: Settings) -> dict[str, Any]:
+    """The Prefect flows, talking to a server that dies with this process (``flows/server.py``)."""
     from flows.prefect_env import configure_prefect_env
+    from flows.server import use_server_for_run
 
     configure_prefect_env(settings.home)
+    use_server_for_run(settings.home)
     from flows.prefect_flows import FLOWS
 
     return FLOWS
@@ -103,14 +122,28 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not sites:
         raise UserError("no sites: give blog URLs, e.g. 'blogscope run https://blog.example.org/ --home DIR', "
                         "or a site list with --sites sites.toml")
-    settings.home.mkdir(parents=True, exist_ok=True)
+    ensure_writable_home(settings.home)
     flows = _flows(settings)
     start = time.perf_counter()
     summary = flows["run"](home=str(settings.home), config=args.config, sites=[s.__dict__ for s in sites],
                            allow_private=args.allow_private, refit_topics=args.refit_topics,
                            write_report=not args.no_report)
     print_run_summary(settings, summary, time.perf_counter() - start)
-    return 0
+    return report_exit(summary, "run")
+
+
+def report_exit(summary: dict[str, Any], command: str) -> int:
+    """The run's exit code (``flows/outcomes.py``); when not 0, one line on stderr says why."""
+    from flows.outcomes import from_dicts
+
+    code = int(summary.get("exit_code", 0))
+    if code:
+        failed = [o for o in from_dicts(summary.get("crawl", {}).get("sites", [])) if o.outcome != "ok"]
+        parts = [f"{o.site} {o.outcome}: {o.reason}" for o in failed]
+        parts += [f"stage {name} failed: {why}" for name, why in summary.get("stage_errors", {}).items()]
+        what = "nothing collected" if code == 4 else "partly done"
+        print(f"blogscope {command}: {what}: " + " | ".join(parts), file=sys.stderr)
+    return code
 
 
 @_wrap_job_errors
@@ -119,6 +152,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     sites = _sites_from_args(settings, args)
+    ensure_writable_home(settings.home)
     run_id = jobs.new_run_id()
     summary = jobs.crawl(settings, run_id, sites, allow_private=args.allow_private)
     print(f"run {run_id}: crawl output in {summary.out_dir}")
@@ -132,6 +166,7 @@ def cmd_process(args: argparse.Namespace) -> int:
     from flows import jobs
 
     settings = _settings(args)
+    ensure_writable_home(settings.home)
     if args.from_archive:
         run_id = args.run or jobs.new_run_id()
     else:
@@ -143,12 +178,20 @@ def cmd_process(args: argparse.Namespace) -> int:
             jobs.record_run_start(settings, run_id, "process", {"from_archive": args.from_archive})
             counts = jobs.load(settings, run_id)
             jobs.mark_loaded(settings, out.get("included_runs", [run_id]))
-            jobs.topics(settings, run_id)
-            counts.update(jobs.load(settings, run_id, only=("model_runs", "topics", "doc_topics", "topic_alignment")))
-            jobs.record_run_finish(settings, run_id, "completed", counts)
+            topics_error = None
+            try:
+                jobs.topics(settings, run_id)
+                counts.update(jobs.load(settings, run_id, only=("model_runs", "topics", "doc_topics", "topic_alignment")))
+            except jobs.TopicsNotFitted as exc:  # a stage like the others: recorded, the rest goes on
+                topics_error = str(exc)
+            jobs.record_run_finish(settings, run_id, "completed_with_errors" if topics_error else "completed", counts,
+                                   error=f"stage topics: {topics_error}" if topics_error else None)
             jobs.publish(settings)
         jobs.report(settings)
         print(f"loaded and published {settings.published_db}")
+        if topics_error:
+            print(f"blogscope process: partly done: stage topics failed: {topics_error}", file=sys.stderr)
+            return 3
     else:
         print(f"next: blogscope process --run {run_id} --load --home {settings.home}")
     return 0
@@ -159,6 +202,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     from flows import jobs
 
     settings = _settings(args)
+    ensure_writable_home(settings.home)
     with jobs.writer_lock(settings):
         jobs.migrate(settings)
         jobs.publish(settings)
@@ -226,6 +270,10 @@ def cmd_status(args: argparse.Namespace) -> int:
     db = _require_published(settings)
     result = query_file(db, "run_status", {"limit": args.limit})
     sys.stdout.write(format_result(result, "table"))
+    if "scheduled" in (row[result.columns.index("trigger")] for row in result.rows):
+        from flows.schedule import OVERLAP_NOTE
+
+        print(OVERLAP_NOTE)
     counts = query_file(db, "summary_counts", {})
     _print_crawl_failures(dict(zip(counts.columns, counts.rows[0])).get("crawl_failures"))
     privacy = query_file(db, "privacy_summary", {"limit": args.limit})
@@ -258,7 +306,9 @@ def cmd_schedule(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     sites = _sites_from_args(settings, args)
-    return serve_schedules(settings, sites, config=args.config, allow_private=args.allow_private, once=args.once)
+    ensure_writable_home(settings.home)
+    return serve_schedules(settings, sites, config=args.config, allow_private=args.allow_private, once=args.once,
+                           port=args.port, crawl_every_s=args.crawl_every)
 
 
 # ----------------------------------------------------------------------------------- demo
@@ -270,14 +320,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from demoblog.server import serve
 
     home = Path(args.home).expanduser().resolve()
-    if home.exists() and not args.keep:
-        for name in ("runs", "work", "archive", "state", "models", "blogscope.duckdb", "report.html", "truth"):
-            target = home / name
-            if target.is_dir():
-                shutil.rmtree(target)
-            elif target.exists():
-                target.unlink()
-    home.mkdir(parents=True, exist_ok=True)
+    prepare_demo_home(home, keep=args.keep)
     settings = _settings(argparse.Namespace(home=str(home), config=args.config))
     start = time.perf_counter()
     blogs = {flavour: generate(flavour, seed=args.seed) for flavour in ("wordpress", "blogger")}
@@ -298,7 +341,45 @@ def cmd_demo(args: argparse.Namespace) -> int:
         summary = flows["run"](home=str(home), config=args.config, sites=[s.__dict__ for s in sites],
                                allow_private=True, refit_topics=False, write_report=True)
     print_run_summary(settings, summary, time.perf_counter() - start, truth_dir=home / "truth")
-    return 0
+    return report_exit(summary, "demo")
+
+
+DEMO_MARKER = ".blogscope-demo"
+DEMO_OUTPUTS = ("runs", "work", "archive", "state", "models", "blogscope.duckdb", "report.html", "truth")
+
+
+def prepare_demo_home(home: Path, *, keep: bool) -> None:
+    """``demo`` writes only into a home it created (marked by ``.blogscope-demo``) or an empty
+    folder, and refuses anything else, so pointing it at a real home can never delete data.
+    Without ``--keep`` it starts afresh by removing only its own earlier outputs."""
+    ensure_writable_home(home)
+    marker = home / DEMO_MARKER
+    # Demo homes made before the marker existed are known by the demo's truth files.
+    made_by_demo = marker.exists() or all((home / "truth" / f"{f}.json").exists() for f in ("wordpress", "blogger"))
+    if not made_by_demo and any(home.iterdir()):
+        raise UserError(f"{home} is not empty and was not made by 'blogscope demo': it is left untouched; "
+                        "use a new or empty folder, e.g. --home demo-home")
+    marker.write_text("made by 'blogscope demo'; demo may replace its own files here\n", encoding="utf-8")
+    if keep:
+        return
+    for name in DEMO_OUTPUTS:
+        target = home / name
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        elif target.exists() or target.is_symlink():
+            target.unlink()
+
+
+def _print_site_outcomes(summary: dict[str, Any]) -> None:
+    from flows.outcomes import from_dicts, outcome_lines
+
+    site_rows = summary.get("crawl", {}).get("sites", [])
+    if site_rows:
+        print("  this run, per site:")
+        for line in outcome_lines(from_dicts(site_rows)):
+            print(f"    {line}")
+    for name, why in summary.get("stage_errors", {}).items():
+        print(f"  stage {name} failed: {why} (the rest was loaded and published)")
 
 
 def print_run_summary(settings: Settings, summary: dict[str, Any], seconds: float, truth_dir: Path | None = None) -> None:
@@ -309,8 +390,9 @@ def print_run_summary(settings: Settings, summary: dict[str, Any], seconds: floa
     c = dict(zip(result.columns, result.rows[0]))
     print()
     print(f"run {summary.get('run_id')} {summary.get('status', '')} in {seconds:.0f} s")
-    print(f"  sites {c['sites']}, posts {c['posts']}, comments {c['comments']} "
+    print(f"  warehouse: sites {c['sites']}, posts {c['posts']}, comments {c['comments']} "
           f"({c['commenters']} commenters, {c['replies']} replies), quarantined {c['quarantined']}")
+    _print_site_outcomes(summary)
     _print_crawl_failures(c.get("crawl_failures"))
     if truth_dir is not None:
         expected = 0

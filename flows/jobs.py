@@ -28,6 +28,10 @@ class JobError(RuntimeError):
     """A job could not finish; the message says why and what to do."""
 
 
+class TopicsNotFitted(JobError):
+    """The corpus cannot carry a topic model; the previous model (or none) stays."""
+
+
 def new_run_id(now: dt.datetime | None = None) -> str:
     """Sortable and readable: ``20260127T031500Z-3f9a``."""
     now = now or dt.datetime.now(dt.timezone.utc)
@@ -75,13 +79,36 @@ def crawl(settings: Settings, run_id: str, sites: tuple[SiteConfig, ...], *, all
     if allow_private:
         cmd.append("--allow-private")
     log.info("crawl: %s", " ".join(cmd))
-    proc = subprocess.run(cmd, timeout=timeout_s, check=False)
+    proc = run_child(cmd, timeout_s=timeout_s)
     stats_path = out_dir / "stats.json"
     stats = json.loads(stats_path.read_text(encoding="utf-8")) if stats_path.exists() else {}
     if proc.returncode != 0:
         raise JobError(f"the crawl subprocess exited with {proc.returncode}; see the messages above "
                        f"and {out_dir}")
     return CrawlSummary(run_id, proc.returncode, stats, str(out_dir))
+
+
+def run_child(cmd: list[str], *, timeout_s: float | None = None) -> subprocess.CompletedProcess:
+    """Run a child process that dies with this one, even on ``kill -9`` (``PR_SET_PDEATHSIG``).
+
+    On Ctrl-C the child (same process group) gets the SIGINT too and stops cleanly; we wait for
+    it so that its last records are written, then let the interrupt go on.
+    """
+    from pipeline.proc import die_with_parent
+
+    with subprocess.Popen(cmd, preexec_fn=die_with_parent) as proc:  # noqa: PLW1509 - prctl only
+        try:
+            returncode = proc.wait(timeout=timeout_s)
+        except KeyboardInterrupt:
+            try:
+                proc.wait(timeout=30)
+            except (subprocess.TimeoutExpired, KeyboardInterrupt):
+                proc.kill()
+            raise
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+    return subprocess.CompletedProcess(cmd, returncode)
 
 
 # ------------------------------------------------------------------------------- process
@@ -218,8 +245,11 @@ def topics(settings: Settings, run_id: str, *, refit: bool = False) -> dict[str,
     post_texts = [p.text for p in posts]
     if not can_infer or refit or grew:
         t = settings.topics
-        model = tm.fit_corpus(post_texts, k=t.k, seed=t.seed, model=t.model, k_min=t.k_min, k_max=t.k_max,
-                              previous=previous)
+        try:
+            model = tm.fit_corpus(post_texts, k=t.k, seed=t.seed, model=t.model, k_min=t.k_min, k_max=t.k_max,
+                                  previous=previous)
+        except ValueError as exc:  # the corpus cannot carry a model (too small, too uniform)
+            raise TopicsNotFitted(f"no topic model fitted: {exc}") from exc
         tm.save_result(model, models_dir / model.model_run_id)
         tmp = latest.with_name("LATEST.tmp")
         tmp.write_text(model.model_run_id, encoding="utf-8")
@@ -288,12 +318,13 @@ def writer_lock(settings: Settings, timeout_s: float = 3600):  # noqa: ANN201 - 
     return lock(settings.working_db.parent, timeout_s=timeout_s)
 
 
-def record_run_start(settings: Settings, run_id: str, kind: str, config: dict[str, Any]) -> None:
+def record_run_start(settings: Settings, run_id: str, kind: str, config: dict[str, Any],
+                     trigger: str = "manual") -> None:
     from warehouse.runs import mark_stale_runs_crashed, record_run_start as start
 
     migrate(settings)
     mark_stale_runs_crashed(settings.working_db)
-    start(settings.working_db, run_id, kind=kind, config=config)
+    start(settings.working_db, run_id, kind=kind, config=config, trigger=trigger)
 
 
 def record_run_finish(settings: Settings, run_id: str, status: str, counts: dict[str, Any],

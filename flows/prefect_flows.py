@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 from flows.prefect_env import configure_prefect_defaults
@@ -20,7 +21,21 @@ configure_prefect_defaults()  # before Prefect is imported: it reads its setting
 from prefect import flow, task  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 
-from flows import jobs  # noqa: E402
+from flows import jobs, outcomes  # noqa: E402
+
+SCHEDULE_PID_ENV = "_BLOGSCOPE_SCHEDULE_PID"  # not BLOGSCOPE_<SECTION>_<KEY>: no config override
+
+
+def _die_with_schedule() -> None:
+    """A flow run that ``blogscope schedule``'s runner started (a ``python -m prefect.engine``
+    child, which imports this module) ends when ``schedule`` dies, even by ``kill -9``."""
+    if os.environ.get(SCHEDULE_PID_ENV) == str(os.getppid()):
+        from pipeline.proc import die_with_parent
+
+        die_with_parent()
+
+
+_die_with_schedule()
 
 
 class _UserErrorsWithoutTraceback(logging.Filter):
@@ -38,8 +53,17 @@ class _UserErrorsWithoutTraceback(logging.Filter):
         return True
 
 
+class _InterruptsSaidOnce(logging.Filter):
+    """A Ctrl-C makes Prefect log a "Crash detected" error per task and flow run; the CLI says it
+    once, in one line (``blogscope run: interrupted; ...``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "aborted by an interrupt signal" not in record.getMessage()
+
+
 for _name in ("prefect.flow_runs", "prefect.task_runs"):
     logging.getLogger(_name).addFilter(_UserErrorsWithoutTraceback())
+    logging.getLogger(_name).addFilter(_InterruptsSaidOnce())
 
 
 def _settings(home: str, config: str | None, sites: list[dict[str, Any]] | None = None):  # noqa: ANN202
@@ -51,12 +75,17 @@ def _settings(home: str, config: str | None, sites: list[dict[str, Any]] | None 
     return settings
 
 
-@task(name="crawl", retries=2, retry_delay_seconds=10, cache_policy=NO_CACHE)
+# No Prefect retries around the crawl: one subprocess crawls every site, and its errors are
+# already handled per request and per site (retries, back-off, failures recorded). Retrying the
+# task would crawl every site again because one of them failed.
+@task(name="crawl", cache_policy=NO_CACHE)
 def crawl_task(home: str, config: str | None, run_id: str, sites: list[dict[str, Any]],
                allow_private: bool) -> dict[str, Any]:
     settings = _settings(home, config, sites)
     summary = jobs.crawl(settings, run_id, settings.sites, allow_private=allow_private)
-    return {"out_dir": summary.out_dir, **{k: v for k, v in summary.stats.items() if isinstance(v, (int, float))}}
+    site_outcomes = outcomes.classify_crawl(summary.stats, [s.id for s in settings.sites])
+    return {"out_dir": summary.out_dir, "sites": outcomes.as_dicts(site_outcomes),
+            **{k: v for k, v in summary.stats.items() if isinstance(v, (int, float))}}
 
 
 @task(name="process", cache_policy=NO_CACHE)
@@ -84,26 +113,71 @@ def report_task(home: str, config: str | None) -> str:
     return jobs.report(_settings(home, config))
 
 
+def run_trigger() -> str:
+    """``scheduled`` when Prefect's scheduler created this flow run (a cron), else ``manual``."""
+    from prefect.context import FlowRunContext
+
+    ctx = FlowRunContext.get()
+    flow_run = ctx.flow_run if ctx is not None else None
+    return "scheduled" if flow_run is not None and getattr(flow_run, "auto_scheduled", False) else "manual"
+
+
+def _topics_stage(home: str, config: str | None, run_id: str, refit: bool,
+                  stage_errors: dict[str, str]) -> dict[str, Any] | None:
+    """Topics are a stage like the others: when the model cannot be fitted (e.g. too little
+    distinct text) the reason is recorded, the previous model (or none) stays, and the run goes
+    on to publish and report; the run ends partial (exit 3)."""
+    try:
+        return topics_task(home, config, run_id, refit)
+    except Exception as exc:  # noqa: BLE001 - any failure of the stage is the stage's
+        message = str(exc).splitlines()[0] if str(exc) else ""
+        stage_errors["topics"] = (message if isinstance(exc, jobs.TopicsNotFitted)
+                                  else f"{type(exc).__name__}: {message}")[:300]
+        logging.getLogger("flows").warning("topics: no model this run (%s); the previous model stays",
+                                           stage_errors["topics"])
+        return None
+
+
+def run_problems(summary: dict[str, Any]) -> str | None:
+    """The run row's ``error``: failed sites and stages, one line each; None when all went well."""
+    lines = [f"site {o['site']}: {o['outcome']}: {o['reason']}" for o in summary.get("crawl", {}).get("sites", [])
+             if o["outcome"] != "ok"]
+    lines += [f"stage {name}: {why}" for name, why in summary.get("stage_errors", {}).items()]
+    return "\n".join(lines) or None
+
+
 @flow(name="blogscope-run", log_prints=True)
 def run_flow(home: str, config: str | None = None, sites: list[dict[str, Any]] | None = None,
              allow_private: bool = False, refit_topics: bool = False, write_report: bool = True,
              run_id: str | None = None) -> dict[str, Any]:
-    """Crawl -> process -> load -> topics -> load topics -> publish -> report."""
+    """Crawl -> process -> load -> topics -> load topics -> publish -> report.
+
+    The summary holds per-site outcomes (``crawl.sites``), failed stages (``stage_errors``) and
+    the ``exit_code`` of the contract in ``flows/outcomes.py``.
+    """
     settings = _settings(home, config, sites)
     site_dicts = [s.__dict__ for s in settings.sites]
     run_id = run_id or jobs.new_run_id()
+    trigger = run_trigger()
     with jobs.writer_lock(settings):
-        jobs.record_run_start(settings, run_id, "run", {"sites": site_dicts, "allow_private": allow_private})
-        summary: dict[str, Any] = {"run_id": run_id}
+        jobs.record_run_start(settings, run_id, "run", {"sites": site_dicts, "allow_private": allow_private},
+                              trigger=trigger)
+        summary: dict[str, Any] = {"run_id": run_id, "trigger": trigger, "stage_errors": {}}
         try:
             summary["crawl"] = crawl_task(home, config, run_id, site_dicts, allow_private)
             summary["process"] = process_task(home, config, run_id)
             summary["load"] = load_task(home, config, run_id)
             jobs.mark_loaded(settings, summary["process"].get("included_runs", [run_id]))
-            summary["topics"] = topics_task(home, config, run_id, refit_topics)
-            summary["load_topics"] = load_task(home, config, run_id, ("model_runs", "topics", "doc_topics", "topic_alignment"))
-            status = "completed_with_errors" if summary["process"].get("quarantined") else "completed"
-            jobs.record_run_finish(settings, run_id, status, _counts(summary))
+            topics = _topics_stage(home, config, run_id, refit_topics, summary["stage_errors"])
+            if topics is not None:
+                summary["topics"] = topics
+                summary["load_topics"] = load_task(home, config, run_id,
+                                                   ("model_runs", "topics", "doc_topics", "topic_alignment"))
+            summary["exit_code"] = outcomes.exit_code(outcomes.from_dicts(summary["crawl"]["sites"]),
+                                                      summary["stage_errors"])
+            problems = run_problems(summary)
+            status = "completed_with_errors" if summary["process"].get("quarantined") or problems else "completed"
+            jobs.record_run_finish(settings, run_id, status, _counts(summary), error=problems)
             summary["published"] = publish_task(home, config)
         except BaseException as exc:
             jobs.record_run_finish(settings, run_id, "failed", _counts(summary), error=f"{type(exc).__name__}: {exc}")
@@ -158,12 +232,15 @@ def topics_refresh_flow(home: str, config: str | None = None) -> dict[str, Any]:
     settings = _settings(home, config)
     run_id = jobs.new_run_id()
     with jobs.writer_lock(settings):
-        jobs.record_run_start(settings, run_id, "topics", {})
-        out = topics_task(home, config, run_id, True)
-        counts = load_task(home, config, run_id, ("model_runs", "topics", "doc_topics", "topic_alignment"))
-        jobs.record_run_finish(settings, run_id, "completed", counts)
+        jobs.record_run_start(settings, run_id, "topics", {}, trigger=run_trigger())
+        stage_errors: dict[str, str] = {}
+        out = _topics_stage(home, config, run_id, True, stage_errors)
+        counts = load_task(home, config, run_id, ("model_runs", "topics", "doc_topics", "topic_alignment")) \
+            if out is not None else {}
+        jobs.record_run_finish(settings, run_id, "completed_with_errors" if stage_errors else "completed", counts,
+                               error="\n".join(f"stage {k}: {v}" for k, v in stage_errors.items()) or None)
         publish_task(home, config)
-    return {"run_id": run_id, **out}
+    return {"run_id": run_id, "stage_errors": stage_errors, **(out or {})}
 
 
 FLOWS = {

@@ -76,6 +76,9 @@ def _raise_timeout(signum: int, frame: Any) -> None:
 
 def _worker_main(func: Callable[[Any], Any], tasks: Any, results: Any, state: Any, timeout: float | None) -> None:
     """Worker loop: take (index, item), run ``func``, send (index, status, value, detail)."""
+    from pipeline.proc import die_with_parent
+
+    die_with_parent()  # a kill -9 of the run must not leave workers blocked on the queue
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
     signal.signal(signal.SIGALRM, _raise_timeout)
     while True:

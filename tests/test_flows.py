@@ -295,7 +295,12 @@ def test_blogscope_run_killed_at_seeded_moments_then_rerun_is_exact(tmp_path: Pa
         final = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
         assert final.returncode == 0, final.stderr[-3000:]
         truth = truth_dict(blog, server.base_url)
+    assert_rerun_is_exact(home, truth)
 
+
+def assert_rerun_is_exact(home: Path, truth: dict) -> None:
+    """Every public post and visible comment of the demo truth in the warehouse exactly once, and
+    the last run ended (killed runs marked, none left running)."""
     expected_posts = {p["url"] for p in truth["posts"] if p["public"]}
     expected_comments = {(c["post_url"], str(c["platform_comment_id"])) for c in truth["comments"] if c["visible"]}
     with duckdb.connect(str(home / "blogscope.duckdb"), read_only=True) as con:

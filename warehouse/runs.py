@@ -71,7 +71,8 @@ def process_start_time(pid: int) -> float | None:
         return None
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Is a process with this pid alive (on this host)?"""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -81,9 +82,18 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+TRIGGERS = ("manual", "scheduled")
+
+
 def record_run_start(db_path: Path | str, run_id: str, *, kind: str, config: dict[str, Any] | None = None,
-                     code_version_text: str | None = None, lock_timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
-    """Insert (or restart) the row of ``run_id`` as ``running`` by this process."""
+                     code_version_text: str | None = None, lock_timeout_s: float = DEFAULT_TIMEOUT_S,
+                     trigger: str = "manual") -> None:
+    """Insert (or restart) the row of ``run_id`` as ``running`` by this process.
+
+    ``trigger`` says what started it: ``manual`` or ``scheduled`` (a cron of ``blogscope schedule``).
+    """
+    if trigger not in TRIGGERS:
+        raise ValueError(f"trigger must be one of {TRIGGERS}, not {trigger!r}")
     from warehouse.db import connect_writer
 
     db_path = Path(db_path)
@@ -93,18 +103,19 @@ def record_run_start(db_path: Path | str, run_id: str, *, kind: str, config: dic
         try:
             conn.execute("""
                 INSERT INTO runs (run_id, kind, started_at, status, config_digest, config, code_version,
-                                  pid, host, process_started)
+                                  pid, host, process_started, trigger)
                 VALUES ($run_id, $kind, CAST(now() AS TIMESTAMP), 'running', $digest, $config, $code,
-                        $pid, $host, $pstart)
+                        $pid, $host, $pstart, $trigger)
                 ON CONFLICT (run_id) DO UPDATE SET
                     status = 'running', finished_at = NULL, error = NULL, kind = excluded.kind,
                     config_digest = excluded.config_digest, config = excluded.config,
                     code_version = excluded.code_version, pid = excluded.pid, host = excluded.host,
-                    process_started = excluded.process_started, attempts = runs.attempts + 1""",
+                    process_started = excluded.process_started, trigger = excluded.trigger,
+                    attempts = runs.attempts + 1""",
                 {"run_id": run_id, "kind": kind, "digest": config_digest(config),
                  "config": json.dumps(config, sort_keys=True, default=str) if config is not None else None,
                  "code": code_version_text or code_version(), "pid": pid, "host": socket.gethostname(),
-                 "pstart": process_start_time(pid)})
+                 "pstart": process_start_time(pid), "trigger": trigger})
             conn.execute("CHECKPOINT")
         finally:
             conn.close()
@@ -140,7 +151,7 @@ def _is_stale(pid: int | None, host: str | None, process_started: float | None, 
         return max_age_s is not None and age_s > max_age_s
     if pid == os.getpid():
         return False  # this very process: its run is alive
-    if not _pid_alive(pid):
+    if not pid_alive(pid):
         return True
     started = process_start_time(pid)
     # The pid is alive but belongs to a newer process: the run's process is gone.

@@ -1,5 +1,6 @@
--- The last runs for `blogscope status`: what ran, how it ended, its counts and error.
-SELECT run_id, kind, status, started_at, finished_at,
+-- The last runs for `blogscope status`: what ran, what started it (manual or scheduled), how it
+-- ended, its counts and error.
+SELECT run_id, kind, trigger, status, started_at, finished_at,
        round(epoch(finished_at) - epoch(started_at), 1) AS seconds,
        counts, error
 FROM runs
