@@ -131,6 +131,9 @@ def _warehouse(home: Path) -> dict[str, Any]:
 
 def _run(settings: Settings, run_id: str, sites: tuple[SiteConfig, ...]) -> dict[str, Any]:
     summary = jobs.crawl(settings, run_id, sites, allow_private=True, timeout_s=240)
+    crawl_dir = settings.run_dir(run_id) / "crawl"
+    # Read before the load: a loaded run's raw.jsonl is deleted (raw names stay only in the archive).
+    records = [json.loads(line) for line in (crawl_dir / "raw.jsonl").read_text().splitlines() if line]
     jobs.process(settings, run_id, workers=1, progress=False)
     jobs.load(settings, run_id)
     jobs.mark_loaded(settings, [run_id])
@@ -138,11 +141,10 @@ def _run(settings: Settings, run_id: str, sites: tuple[SiteConfig, ...]) -> dict
     status = io.StringIO()
     with contextlib.redirect_stdout(status):
         assert cli_main(["status", "--home", str(settings.home)]) == 0
-    crawl_dir = settings.run_dir(run_id) / "crawl"
     snapshot = [json.loads(line) for line in (crawl_dir / "failures.jsonl").read_text().splitlines() if line]
     return {"stats": summary.stats, "snapshot": snapshot, "warehouse": _warehouse(settings.home),
             "status": status.getvalue(),
-            "records": [json.loads(line) for line in (crawl_dir / "raw.jsonl").read_text().splitlines() if line]}
+            "records": records}
 
 
 @pytest.fixture(scope="module")
