@@ -5,10 +5,12 @@ WORKING database at load time so the published copy carries them. The extension 
 ``duckdb-extension-fts`` pip package and is loaded by path (``LOAD fts`` by name would try to
 download it).
 
-``search(published_db, terms)``: all words must match (``conjunctive``); words in double quotes
-must also appear as that exact phrase. No stop-word list: with one, a query word such as "not"
-or "three" (stop words, never indexed) made conjunctive matching find nothing, and BM25's idf
-already weighs common words down. Comment snippets are redacted (``warehouse.redact``).
+``search(published_db, terms)``: any word may match (OR semantics, ``conjunctive := 0``); BM25
+ranks documents with more of the words, and rarer ones, higher, so "sleep medication" finds
+posts that speak of either and puts those with both first. Words in double quotes must also
+appear as that exact phrase: BM25 picks the candidates, a regex on the text keeps those with the
+phrase. No stop-word list: BM25's idf already weighs common words down, and a stop list would
+drop words such as "not" from quoted phrases. Comment snippets are redacted (``warehouse.redact``).
 """
 
 from __future__ import annotations
@@ -135,12 +137,12 @@ def search(published_db: Path | str, terms: str, limit: int = 20, *, timeout_s: 
         if have_posts:
             parts.append("""
                 SELECT 'post' AS kind, post_id AS id, post_id, title, url, text,
-                       fts_main_posts.match_bm25(post_id, $q, conjunctive := 1) AS score
+                       fts_main_posts.match_bm25(post_id, $q, conjunctive := 0) AS score
                 FROM posts""")
         if have_comments:
             parts.append("""
                 SELECT 'comment' AS kind, c.comment_id AS id, c.post_id, p.title, p.url, c.text,
-                       fts_main_comments.match_bm25(c.comment_id, $q, conjunctive := 1) AS score
+                       fts_main_comments.match_bm25(c.comment_id, $q, conjunctive := 0) AS score
                 FROM comments c LEFT JOIN posts p USING (post_id)""")
         sql = (f"SELECT kind, id, post_id, title, url, text, score FROM ({' UNION ALL '.join(parts)}) "
                f"WHERE score IS NOT NULL{phrase_filter} ORDER BY score DESC, kind, id LIMIT $limit")
