@@ -44,9 +44,16 @@ comments) and comments [{comment_id, parent_id, author, published_at, text}], pl
     "query": """\
 examples:
   blogscope query "select count(*) from comments" --home ~/blogs
-  blogscope query "select * from v_topic_discussion where period = 'month' limit 20" --home ~/blogs --format csv
-  blogscope query "select * from v_post_discussion where topic_label = $t" --param t="night / bed / sleep" --home ~/blogs
+  blogscope query "select * from v_topic_discussion_month limit 20" --home ~/blogs --format csv
+  blogscope query 'select title, comments from v_post_discussion where topic_label = $t' --param t="night / bed / sleep" --home ~/blogs
 Read-only; external access disabled; only SELECT/WITH/DESCRIBE/SHOW/EXPLAIN/SUMMARIZE.""",
+    "search": """\
+examples:
+  blogscope search "sleep medication" --home ~/blogs
+  blogscope search 'melatonin "sleep diary"' --home ~/blogs --json
+  blogscope search lithium --home ~/blogs --limit 5
+Any word may match; posts and comments with more of the words (and rarer ones) rank first.
+A "quoted phrase" must appear as written. Comment snippets have e-mails and phones redacted.""",
 }
 
 
@@ -117,11 +124,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                    help="bind $KEY to VALUE (repeatable); values are bound, never pasted into the SQL")
 
-    p = sub.add_parser("search", help="full-text search over posts and comments", formatter_class=fmt,
-                       epilog='example:\n  blogscope search "sleep medication" --home ~/blogs')
-    p.add_argument("terms")
+    p = sub.add_parser("search", help="full-text search over posts and comments (ranked, BM25)",
+                       formatter_class=fmt, epilog=EXAMPLES["search"])
+    p.add_argument("terms", help='words (any may match; more matches rank higher) and "quoted phrases" (must appear)')
     _add_home(p)
     p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--json", action="store_true", help="one JSON object per line instead of a table")
 
     p = sub.add_parser("export", help="export tables (pseudonyms only, PII redacted)", formatter_class=fmt,
                        epilog="example:\n  blogscope export --format parquet --out exports/ --home ~/blogs")
@@ -184,6 +192,18 @@ DELEGATED = {"sentiment": "pipeline.sentiment:cli_main", "topics": "pipeline.top
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # inside the try: a closed pipe shows up at the last flush
+        return code
+    except BrokenPipeError:
+        # The reader stopped early (`blogscope search x | head -1`): not an error. Point stdout at
+        # devnull so the interpreter's own flush at exit does not raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def _main(argv: list[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in DELEGATED:
         import importlib

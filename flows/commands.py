@@ -188,13 +188,18 @@ def cmd_query(args: argparse.Namespace) -> int:
 def cmd_search(args: argparse.Namespace) -> int:
     from warehouse.search import search
 
+    from warehouse.query import QueryResult, format_result
+
     settings = _settings(args)
-    rows = search(_require_published(settings), args.terms, limit=args.limit)
-    if not rows:
-        print(f"no match for {args.terms!r}")
-        return 1
-    for row in rows:
-        print(json.dumps(row, ensure_ascii=False, default=str))
+    hits = search(_require_published(settings), args.terms, limit=args.limit)
+    if not hits:
+        print(f"no match for {args.terms!r}", file=sys.stderr)
+    if args.json:
+        for hit in hits:
+            print(json.dumps(hit, ensure_ascii=False, default=str))
+        return 0
+    columns = ["score", "kind", "title", "snippet", "url", "id"]
+    sys.stdout.write(format_result(QueryResult(columns, [tuple(h[c] for c in columns) for h in hits]), "table"))
     return 0
 
 
@@ -316,5 +321,5 @@ def print_run_summary(settings: Settings, summary: dict[str, Any], seconds: floa
         print(f"    report              {summary['report']}")
     print(f"    raw archive (WARC)  {settings.archive_dir}")
     print("  next, try:")
-    print(f"    .venv/bin/blogscope query \"select * from v_topic_discussion where period = 'month' limit 10\" --home {settings.home}")
+    print(f"    .venv/bin/blogscope query \"select * from v_topic_discussion_month limit 10\" --home {settings.home}")
     print(f"    .venv/bin/duckdb -readonly {db}")
