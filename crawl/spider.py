@@ -441,7 +441,7 @@ class SiteRun:
                                   modified_at=p.updated_at, meta={
                                       "title": p.title, "author": p.author, "published_at": p.published_at,
                                       "modified_at": p.updated_at, "platform_post_id": p.post_id,
-                                      "tags": list(p.labels), "content_html": p.content_html,
+                                      "categories": list(p.labels), "content_html": p.content_html,
                                       "source": "blogger-feed", "url": p.url})
             nxt = blogger.next_page_url(response.url, page, self.netloc) if page else None
             if nxt:
