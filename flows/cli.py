@@ -47,6 +47,13 @@ examples:
   blogscope query "select * from v_topic_discussion_month limit 20" --home ~/blogs --format csv
   blogscope query 'select title, comments from v_post_discussion where topic_label = $t' --param t="night / bed / sleep" --home ~/blogs
 Read-only; external access disabled; only SELECT/WITH/DESCRIBE/SHOW/EXPLAIN/SUMMARIZE.""",
+    "shell": """\
+examples:
+  blogscope shell --home ~/blogs
+  blogscope shell --home ~/blogs -- -csv -c "select count(*) from v_post_discussion"
+Opens .venv/bin/duckdb -readonly HOME/blogscope.duckdb with the fts extension loaded from the
+installed package (LOAD fts by name would try to download it), so fts_main_posts.match_bm25 works
+offline.""",
     "search": """\
 examples:
   blogscope search "sleep medication" --home ~/blogs
@@ -130,6 +137,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_home(p)
     p.add_argument("--limit", type=int, default=20)
     p.add_argument("--json", action="store_true", help="one JSON object per line instead of a table")
+
+    p = sub.add_parser("shell", help="the bundled DuckDB shell, read-only, with full-text search loaded offline",
+                       formatter_class=fmt, epilog=EXAMPLES["shell"])
+    _add_home(p)
+    p.add_argument("duckdb_args", nargs=argparse.REMAINDER, help="after --: options for the duckdb shell")
 
     p = sub.add_parser("export", help="export tables (pseudonyms only, PII redacted)", formatter_class=fmt,
                        epilog="example:\n  blogscope export --format parquet --out exports/ --home ~/blogs")

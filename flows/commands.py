@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import shutil
 import sys
 import time
@@ -201,6 +202,23 @@ def cmd_search(args: argparse.Namespace) -> int:
     columns = ["score", "kind", "title", "snippet", "url", "id"]
     sys.stdout.write(format_result(QueryResult(columns, [tuple(h[c] for c in columns) for h in hits]), "table"))
     return 0
+
+
+def cmd_shell(args: argparse.Namespace) -> int:
+    """The bundled DuckDB shell on the published database: read-only, full-text search loaded offline."""
+    from warehouse.db import fts_load_statement
+
+    db = _require_published(_settings(args))
+    shell = Path(sys.executable).parent / "duckdb"  # the duckdb-cli package, same release as the library
+    if not shell.is_file():
+        raise UserError(f"no DuckDB shell at {shell}; install it with 'make install' (package duckdb-cli)")
+    # Without these, a query that needs fts before the LOAD would try to download it.
+    setup = ("SET autoinstall_known_extensions = false; SET autoload_known_extensions = false; "
+             f"{fts_load_statement()};")
+    extra = args.duckdb_args[1:] if args.duckdb_args[:1] == ["--"] else args.duckdb_args
+    sys.stdout.flush()
+    os.execv(shell, [str(shell), "-readonly", str(db), "-cmd", setup, *extra])
+    return 0  # not reached: the shell replaces this process
 
 
 def cmd_export(args: argparse.Namespace) -> int:

@@ -88,3 +88,25 @@ def test_a_closed_pipe_is_not_an_error(home: Path, json_lines: bool) -> None:
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("{" if json_lines else "score")
     assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr
+
+
+BM25_COUNT = ("select count(*) from (select fts_main_comments.match_bm25(comment_id, 'sleep medication') s "
+              "from comments) where s is not null")
+
+
+def test_the_bundled_duckdb_shell_runs_match_bm25_offline(home: Path) -> None:
+    if not (BIN / "duckdb").is_file():
+        pytest.skip(f"{BIN / 'duckdb'} not installed (package duckdb-cli)")
+    want = sum(1 for h in search(home / "blogscope.duckdb", "sleep medication", limit=1000) if h["kind"] == "comment")
+    # Through `blogscope shell` (auto-install off: a download attempt would fail the query).
+    proc = subprocess.run([str(BIN / "blogscope"), "shell", "--home", str(home), "--", "-csv", "-c", BM25_COUNT],
+                          capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0 and proc.stdout.split() == ["count_star()", str(want)] and want > 0, proc.stderr
+    # The README's one-liner for the plain shell: LOAD the installed file, no download.
+    from warehouse.db import fts_load_statement
+
+    proc = subprocess.run([str(BIN / "duckdb"), "-readonly", str(home / "blogscope.duckdb"), "-csv", "-c",
+                           "SET autoinstall_known_extensions = false; SET autoload_known_extensions = false; "
+                           f"{fts_load_statement()}; {BM25_COUNT}"],
+                          capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0 and proc.stdout.split()[-1] == str(want), proc.stderr

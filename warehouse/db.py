@@ -88,9 +88,14 @@ def fts_extension_path() -> Path:
     return path
 
 
-def load_fts(conn: "duckdb.DuckDBPyConnection") -> None:
+def fts_load_statement() -> str:
+    """``LOAD '/path/fts.duckdb_extension'``: the installed extension, for any DuckDB client."""
     path = str(fts_extension_path()).replace("'", "''")
-    conn.execute(f"LOAD '{path}'")
+    return f"LOAD '{path}'"
+
+
+def load_fts(conn: "duckdb.DuckDBPyConnection") -> None:
+    conn.execute(fts_load_statement())
 
 
 def connect_writer(path: Path | str, *, migrate_schema: bool = True) -> "duckdb.DuckDBPyConnection":
