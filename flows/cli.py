@@ -59,6 +59,7 @@ examples:
   blogscope search "sleep medication" --home ~/blogs
   blogscope search 'melatonin "sleep diary"' --home ~/blogs --json
   blogscope search lithium --home ~/blogs --limit 5
+  blogscope search "sleep medication" --by-month --home ~/blogs    # attention over time, per site
 Any word may match; posts and comments with more of the words (and rarer ones) rank first.
 A "quoted phrase" must appear as written. Comment snippets have e-mails and phones redacted.""",
 }
@@ -137,6 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_home(p)
     p.add_argument("--limit", type=int, default=20)
     p.add_argument("--json", action="store_true", help="one JSON object per line instead of a table")
+    p.add_argument("--by-month", action="store_true",
+                   help="instead of the documents: matching posts and comments per month and site, with their "
+                        "share of all that month's")
 
     p = sub.add_parser("shell", help="the bundled DuckDB shell, read-only, with full-text search loaded offline",
                        formatter_class=fmt, epilog=EXAMPLES["shell"])

@@ -10,10 +10,13 @@ import shutil
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flows.jobs import JobError
 from pipeline.settings import ConfigError, Settings, SiteConfig, load_settings, load_sites, with_sites
+
+if TYPE_CHECKING:
+    from warehouse.query import QueryResult
 
 
 class UserError(Exception):
@@ -186,21 +189,31 @@ def cmd_query(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_rows(result: QueryResult, json_lines: bool) -> None:
+    """The query table, or one JSON object per row."""
+    from warehouse.query import format_result
+
+    if not json_lines:
+        sys.stdout.write(format_result(result, "table"))
+        return
+    for row in result.rows:
+        print(json.dumps(dict(zip(result.columns, row)), ensure_ascii=False, default=str))
+
+
 def cmd_search(args: argparse.Namespace) -> int:
-    from warehouse.search import search
+    from warehouse.query import QueryResult
+    from warehouse.search import mentions_by_month, search
 
-    from warehouse.query import QueryResult, format_result
-
-    settings = _settings(args)
-    hits = search(_require_published(settings), args.terms, limit=args.limit)
+    db = _require_published(_settings(args))
+    if args.by_month:
+        _print_rows(mentions_by_month(db, args.terms), args.json)
+        return 0
+    hits = search(db, args.terms, limit=args.limit)
     if not hits:
         print(f"no match for {args.terms!r}", file=sys.stderr)
-    if args.json:
-        for hit in hits:
-            print(json.dumps(hit, ensure_ascii=False, default=str))
-        return 0
-    columns = ["score", "kind", "title", "snippet", "url", "id"]
-    sys.stdout.write(format_result(QueryResult(columns, [tuple(h[c] for c in columns) for h in hits]), "table"))
+    # JSON lines carry every field; the table leaves out post_id (the url names the post).
+    columns = list(hits[0]) if args.json and hits else ["score", "kind", "title", "snippet", "url", "id"]
+    _print_rows(QueryResult(columns, [tuple(h[c] for c in columns) for h in hits]), args.json)
     return 0
 
 

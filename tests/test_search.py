@@ -110,3 +110,27 @@ def test_the_bundled_duckdb_shell_runs_match_bm25_offline(home: Path) -> None:
                            f"{fts_load_statement()}; {BM25_COUNT}"],
                           capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
     assert proc.returncode == 0 and proc.stdout.split()[-1] == str(want), proc.stderr
+
+
+def test_mentions_by_month_count_every_dated_match_once_per_site(home: Path) -> None:
+    from warehouse.search import mentions_by_month
+
+    db = home / "blogscope.duckdb"
+    result = mentions_by_month(db, "insomnia therapist")
+    assert result.columns == ["month", "site_id", "posts", "comments", "share_of_posts", "share_of_comments"]
+    keys = [(r[0], r[1]) for r in result.rows]
+    assert keys == sorted(set(keys)) and len({r[1] for r in result.rows}) == 2
+    hits = search(db, "insomnia therapist", limit=1000)
+    dated = _ids(db, """SELECT post_id FROM posts WHERE coalesce(published_at, first_seen_at) IS NOT NULL
+                        UNION ALL SELECT comment_id FROM comments
+                        WHERE coalesce(published_at, first_seen_at) IS NOT NULL""")
+    assert len(hits) < 1000
+    assert sum(r[2] for r in result.rows) == sum(1 for h in hits if h["kind"] == "post" and h["id"] in dated)
+    assert sum(r[3] for r in result.rows) == sum(1 for h in hits if h["kind"] == "comment" and h["id"] in dated)
+    assert all(share is None or 0 <= share <= 1 for r in result.rows for share in r[4:])
+    # A month's share: its matching posts over all the site's posts that month.
+    row = next(r for r in result.rows if r[2] > 0)
+    month, site, posts = row[:3]
+    all_posts = _ids(db, f"""SELECT post_id FROM posts WHERE site_id = '{site}' AND
+                            CAST(date_trunc('month', coalesce(published_at, first_seen_at)) AS DATE) = '{month}'""")
+    assert row[4] == round(posts / len(all_posts), 3)
