@@ -47,3 +47,24 @@ def test_labels_from_the_feed_and_the_page_are_categories(blogger_site) -> None:
     assert set(meta["categories"]) == set(post.categories) and "tags" not in meta
     extracted = extract_page(html, blogger_site.base_url.rstrip("/") + blogger_site.blog.post_path(post))
     assert set(post.categories) <= set(extracted.categories) and not set(post.categories) & set(extracted.tags)
+
+
+def test_migration_moves_labels_loaded_as_tags_into_categories() -> None:
+    import duckdb
+
+    from warehouse import db as wdb
+
+    conn = duckdb.connect(":memory:", config=dict(wdb.BASE_CONFIG))
+    wdb.migrate(conn)
+    conn.execute("""INSERT INTO sites (site_id, platform, run_id, first_seen_run_id)
+                    VALUES ('bg', 'blogger', 'r1', 'r1'), ('wp', 'wordpress', 'r1', 'r1')""")
+    conn.execute("""INSERT INTO posts (post_id, site_id, url, text, categories, tags, content_hash, run_id,
+                                       first_seen_run_id, updated_run_id) VALUES
+        ('old', 'bg', 'http://127.0.0.1/a.html', 't', [], ['Sleep', 'Insomnia'], 'h', 'r1', 'r1', 'r1'),
+        ('new', 'bg', 'http://127.0.0.1/b.html', 't', ['Sleep'], [], 'h', 'r1', 'r1', 'r1'),
+        ('wp', 'wp', 'http://127.0.0.1/c/', 't', [], ['insomnia'], 'h', 'r1', 'r1', 'r1')""")
+    migration = next(m for m in wdb.migrations() if m.name == "0006_blogger_labels_as_categories.sql")
+    conn.execute(migration.text)
+    got = {r[0]: (r[1], r[2]) for r in conn.execute("SELECT post_id, categories, tags FROM posts").fetchall()}
+    assert got == {"old": (["Sleep", "Insomnia"], []), "new": (["Sleep"], []), "wp": ([], ["insomnia"])}
+    conn.close()
