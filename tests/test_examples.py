@@ -26,8 +26,9 @@ _README_LINE = re.compile(rf"^(?:\.venv/bin/)?blogscope (?:{'|'.join(EXAMPLE_COM
 
 
 def _help_examples() -> list[str]:
-    return [line.strip() for command in EXAMPLE_COMMANDS for line in EXAMPLES[command].splitlines()
-            if line.startswith("  blogscope ")]
+    """Example lines of query, search and shell from every --help text (the main one names query too)."""
+    return [line.strip() for text in EXAMPLES.values() for line in text.splitlines()
+            if _README_LINE.match(line.strip()) and line.startswith("  ")]
 
 
 def _readme_examples() -> list[str]:
