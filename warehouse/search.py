@@ -20,7 +20,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from warehouse.db import load_fts
+from warehouse.db import load_fts, sql_text
 from warehouse.redact import redact_text
 
 if TYPE_CHECKING:
@@ -184,28 +184,11 @@ def search(published_db: Path | str, terms: str, limit: int = 20, *, timeout_s: 
 def mentions_by_month(published_db: Path | str, terms: str, *, timeout_s: float = 30.0) -> "QueryResult":
     """How often ``terms`` come up, month by site (attention over time, like Media Cloud's charts).
 
-    Columns: month, site_id, posts, comments (matching documents written that month; undated
-    ones are left out), share_of_posts and share_of_comments (of all the site's posts and comments
-    that month, so a busier month does not look like more attention).
+    Columns: month, site_id, posts, comments, share_of_posts, share_of_comments (see
+    ``sql/queries/search_mentions_by_month.sql``).
     """
     from warehouse.query import QueryResult
 
     columns = ["month", "site_id", "posts", "comments", "share_of_posts", "share_of_comments"]
-    month = "CAST(date_trunc('month', {}) AS DATE)"
-    rows = _query_matches(published_db, terms, f"""
-        SELECT f.month, f.site_id, f.posts, f.comments,
-               round(f.posts / nullif(t.posts, 0), 3), round(f.comments / nullif(t.comments, 0), 3)
-        FROM (SELECT {month.format("written_at")} AS month, site_id,
-                     count(*) FILTER (WHERE kind = 'post') AS posts,
-                     count(*) FILTER (WHERE kind = 'comment') AS comments
-              FROM matches WHERE written_at IS NOT NULL GROUP BY ALL) f
-        JOIN (SELECT month, site_id, count(*) FILTER (WHERE kind = 'post') AS posts,
-                     count(*) FILTER (WHERE kind = 'comment') AS comments
-              FROM (SELECT {month.format("coalesce(published_at, first_seen_at)")} AS month, site_id,
-                           'post' AS kind FROM posts
-                    UNION ALL
-                    SELECT {month.format("coalesce(c.published_at, c.first_seen_at)")}, p.site_id, 'comment'
-                    FROM comments c JOIN posts p USING (post_id))
-              GROUP BY ALL) t USING (month, site_id)
-        ORDER BY f.month, f.site_id""", {}, timeout_s)
+    rows = _query_matches(published_db, terms, sql_text("queries", "search_mentions_by_month"), {}, timeout_s)
     return QueryResult(columns, rows)
