@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 HOME_DIR ?= demo-home
 
-.PHONY: install demo test test-fast bench lock schema-doc clean
+.PHONY: install install-analysis demo test test-fast bench lock schema-doc clean
 
 # Creates .venv when missing and installs the locked versions (constraints.txt).
 $(STAMP): pyproject.toml constraints.txt
@@ -15,6 +15,10 @@ $(STAMP): pyproject.toml constraints.txt
 	@touch $@
 
 install: $(STAMP)
+
+## make install-analysis: also pandas and polars (the [analysis] extra: DuckDB .df() / .pl(), examples/)
+install-analysis: install
+	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[test,analysis]'
 
 ## make demo: serve the bundled demo blog on 127.0.0.1, crawl -> process -> load -> publish -> report
 demo: install

@@ -26,7 +26,6 @@ import logging
 import os
 import pickle
 import signal
-import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field

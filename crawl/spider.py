@@ -545,7 +545,7 @@ class SiteRun:
                                   modified_at=p.updated_at, meta={
                                       "title": p.title, "author": p.author, "published_at": p.published_at,
                                       "modified_at": p.updated_at, "platform_post_id": p.post_id,
-                                      "tags": list(p.labels), "content_html": p.content_html,
+                                      "categories": list(p.labels), "content_html": p.content_html,
                                       "source": "blogger-feed", "url": p.url})
             # Narrowed pages cover one failed page's window: its next page is asked apart.
             nxt = None if response.meta.get("narrowed") else blogger.next_page_url(response.url, page, self.netloc)

@@ -49,9 +49,24 @@ comments) and comments [{comment_id, parent_id, author, published_at, text}], pl
     "query": """\
 examples:
   blogscope query "select count(*) from comments" --home ~/blogs
-  blogscope query "select * from v_topic_discussion where period = 'month' limit 20" --home ~/blogs --format csv
-  blogscope query "select * from v_post_discussion where topic_label = $t" --param t="night / bed / sleep" --home ~/blogs
+  blogscope query "select * from v_topic_discussion_month limit 20" --home ~/blogs --format csv
+  blogscope query 'select title, comments from v_post_discussion where topic_label = $t' --param t="night / bed / sleep" --home ~/blogs
 Read-only; external access disabled; only SELECT/WITH/DESCRIBE/SHOW/EXPLAIN/SUMMARIZE.""",
+    "shell": """\
+examples:
+  blogscope shell --home ~/blogs
+  blogscope shell --home ~/blogs -- -csv -c "select count(*) from v_post_discussion"
+Opens .venv/bin/duckdb -readonly HOME/blogscope.duckdb with the fts extension loaded from the
+installed package (LOAD fts by name would try to download it), so fts_main_posts.match_bm25 works
+offline.""",
+    "search": """\
+examples:
+  blogscope search "sleep medication" --home ~/blogs
+  blogscope search 'melatonin "sleep diary"' --home ~/blogs --json
+  blogscope search lithium --home ~/blogs --limit 5
+  blogscope search "sleep medication" --by-month --home ~/blogs    # attention over time, per site
+Any word may match; posts and comments with more of the words (and rarer ones) rank first.
+A "quoted phrase" must appear as written. Comment snippets have e-mails and phones redacted.""",
 }
 
 
@@ -122,11 +137,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                    help="bind $KEY to VALUE (repeatable); values are bound, never pasted into the SQL")
 
-    p = sub.add_parser("search", help="full-text search over posts and comments", formatter_class=fmt,
-                       epilog='example:\n  blogscope search "sleep medication" --home ~/blogs')
-    p.add_argument("terms")
+    p = sub.add_parser("search", help="full-text search over posts and comments (ranked, BM25)",
+                       formatter_class=fmt, epilog=EXAMPLES["search"])
+    p.add_argument("terms", help='words (any may match; more matches rank higher) and "quoted phrases" (must appear)')
     _add_home(p)
     p.add_argument("--limit", type=positive_int, default=20)
+    p.add_argument("--json", action="store_true", help="one JSON object per line instead of a table")
+    p.add_argument("--by-month", action="store_true",
+                   help="instead of the documents: matching posts and comments per month and site, with their "
+                        "share of all that month's")
+
+    p = sub.add_parser("shell", help="the bundled DuckDB shell, read-only, with full-text search loaded offline",
+                       formatter_class=fmt, epilog=EXAMPLES["shell"])
+    _add_home(p)
+    p.add_argument("duckdb_args", nargs=argparse.REMAINDER, help="after --: options for the duckdb shell")
 
     p = sub.add_parser("export", help="export tables (pseudonyms only, PII redacted)", formatter_class=fmt,
                        epilog="example:\n  blogscope export --format parquet --out exports/ --home ~/blogs")
@@ -201,12 +225,12 @@ _OUTPUT_ERRNOS = frozenset((errno.ENOSPC, errno.EDQUOT, errno.EPIPE))
 
 
 def _output_failed(command: str, exc: OSError) -> int:
-    """One line for output the system would not take, instead of a traceback (exit 2; 141 for a closed pipe)."""
+    """One line for output the system would not take, instead of a traceback (exit 2; 0 for a closed pipe)."""
     # Whatever is still buffered for stdout goes nowhere: flushing it at exit would fail again
     # and print a second error.
     os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     if exc.errno == errno.EPIPE:
-        return 128 + 13  # the reader went away (`| head`): nothing to say; exit as a shell reports SIGPIPE
+        return 0  # the reader stopped early (`blogscope search x | head -1`): not an error
     print(f"blogscope {command}: error: cannot write the output: {exc.strerror or exc} "
           "(free some disk space or write elsewhere)", file=sys.stderr)
     return 2
@@ -215,7 +239,9 @@ def _output_failed(command: str, exc: OSError) -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        return _main(argv)
+        code = _main(argv)
+        sys.stdout.flush()  # inside the try: a closed pipe or a full disk shows up at the last flush
+        return code
     except OSError as exc:
         if exc.errno not in _OUTPUT_ERRNOS:
             raise

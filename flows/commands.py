@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flows.jobs import JobError
 from pipeline.settings import (
@@ -22,6 +23,9 @@ from pipeline.settings import (
     url_problem,
     with_sites,
 )
+
+if TYPE_CHECKING:
+    from warehouse.query import QueryResult
 
 
 class UserError(Exception):
@@ -239,17 +243,49 @@ def cmd_query(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_search(args: argparse.Namespace) -> int:
-    from warehouse.search import search
+def _print_rows(result: QueryResult, json_lines: bool) -> None:
+    """The query table, or one JSON object per row."""
+    from warehouse.query import format_result
 
-    settings = _settings(args)
-    rows = search(_require_published(settings), args.terms, limit=args.limit)
-    if not rows:
-        print(f"no match for {args.terms!r}")
-        return 1
-    for row in rows:
-        print(json.dumps(row, ensure_ascii=False, default=str))
+    if not json_lines:
+        sys.stdout.write(format_result(result, "table"))
+        return
+    for row in result.rows:
+        print(json.dumps(dict(zip(result.columns, row)), ensure_ascii=False, default=str))
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from warehouse.query import QueryResult
+    from warehouse.search import mentions_by_month, search
+
+    db = _require_published(_settings(args))
+    if args.by_month:
+        _print_rows(mentions_by_month(db, args.terms), args.json)
+        return 0
+    hits = search(db, args.terms, limit=args.limit)
+    if not hits:
+        print(f"no match for {args.terms!r}", file=sys.stderr)
+    # JSON lines carry every field; the table leaves out post_id (the url names the post).
+    columns = list(hits[0]) if args.json and hits else ["score", "kind", "title", "snippet", "url", "id"]
+    _print_rows(QueryResult(columns, [tuple(h[c] for c in columns) for h in hits]), args.json)
     return 0
+
+
+def cmd_shell(args: argparse.Namespace) -> int:
+    """The bundled DuckDB shell on the published database: read-only, full-text search loaded offline."""
+    from warehouse.db import fts_load_statement
+
+    db = _require_published(_settings(args))
+    shell = Path(sys.executable).parent / "duckdb"  # the duckdb-cli package, same release as the library
+    if not shell.is_file():
+        raise UserError(f"no DuckDB shell at {shell}; install it with 'make install' (package duckdb-cli)")
+    # Without these, a query that needs fts before the LOAD would try to download it.
+    setup = ("SET autoinstall_known_extensions = false; SET autoload_known_extensions = false; "
+             f"{fts_load_statement()};")
+    extra = args.duckdb_args[1:] if args.duckdb_args[:1] == ["--"] else args.duckdb_args
+    sys.stdout.flush()
+    os.execv(shell, [str(shell), "-readonly", str(db), "-cmd", setup, *extra])
+    return 0  # not reached: the shell replaces this process
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -414,5 +450,5 @@ def print_run_summary(settings: Settings, summary: dict[str, Any], seconds: floa
         print(f"    report              {summary['report']}")
     print(f"    raw archive (WARC)  {settings.archive_dir}")
     print("  next, try:")
-    print(f"    .venv/bin/blogscope query \"select * from v_topic_discussion where period = 'month' limit 10\" --home {settings.home}")
+    print(f"    .venv/bin/blogscope query \"select * from v_topic_discussion_month limit 10\" --home {settings.home}")
     print(f"    .venv/bin/duckdb -readonly {db}")

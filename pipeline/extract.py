@@ -482,6 +482,12 @@ def _clean_byline(text: str) -> str | None:
     return name if name and len(name) < 80 and not parse_date(name) else None
 
 
+def _is_blogger_label(href: str | None) -> bool:
+    from pipeline.sources.blogger import is_label_url  # here: the feed parsers are not needed otherwise
+
+    return is_label_url(href)
+
+
 def _markup_metadata(scan: PageScan, need_author: bool = True) -> dict[str, Any]:
     """Author, date, categories and tags from WordPress/Blogger/microdata markup (not comments')."""
     out: dict[str, Any] = {"categories": [], "tags": []}
@@ -491,7 +497,7 @@ def _markup_metadata(scan: PageScan, need_author: bool = True) -> dict[str, Any]
             continue
         if el.tag == "a" and el.get("rel"):
             rel = el.get("rel").lower().split()
-            if "category" in rel:
+            if "category" in rel or ("tag" in rel and _is_blogger_label(el.get("href"))):
                 out["categories"].append(el.text_content())
             elif "tag" in rel:
                 out["tags"].append(el.text_content())

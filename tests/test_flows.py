@@ -21,7 +21,7 @@ from demoblog.server import serve
 from flows.cli import build_parser, main
 
 BIN = Path(sys.executable).parent
-COMMANDS = ["demo", "run", "crawl", "process", "query", "search", "export", "report", "status", "extract",
+COMMANDS = ["demo", "run", "crawl", "process", "query", "search", "shell", "export", "report", "status", "extract",
             "sentiment", "topics", "schedule", "migrate"]
 
 

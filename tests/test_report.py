@@ -419,7 +419,7 @@ def test_monthly_numbers_equal_the_warehouse_aggregate_views(realistic_report, r
         assert math.isclose(ours_tone[topic][1], share_negative, abs_tol=1e-3)
         assert math.isclose(ours_tone[topic][2], mean, abs_tol=1e-3)
     cohort = links["topic-discussion-by-month.csv"]
-    assert len(cohort) - 1 == _query(realistic_db, "select count(*) from v_topic_discussion where period = 'month'")[0][0]
+    assert len(cohort) - 1 == _query(realistic_db, "select count(*) from v_topic_discussion_month")[0][0]
 
 
 def test_most_discussed_table_links_to_the_posts(realistic_report) -> None:

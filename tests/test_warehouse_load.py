@@ -201,8 +201,7 @@ def test_views_answer_the_editors_questions_consistently(home: Path, world: Worl
         total_comments = conn.execute("SELECT count(*) FROM comments").fetchone()[0]
         # Every comment of a post with a topic is counted once per period kind.
         for period in ("week", "month"):
-            got = conn.execute("SELECT sum(comments), sum(posts) FROM v_topic_discussion WHERE period = ?",
-                               [period]).fetchone()
+            got = conn.execute(f"SELECT sum(comments), sum(posts) FROM v_topic_discussion_{period}").fetchone()
             assert got == conn.execute("SELECT sum(comments), count(*) FROM v_post_discussion "
                                        "WHERE topic_id IS NOT NULL").fetchone()
         assert conn.execute("SELECT sum(comments) FROM v_post_discussion").fetchone()[0] == total_comments
@@ -249,7 +248,7 @@ def test_views_use_only_the_latest_model_run(home: Path, world: World) -> None:
     load_run(working(home), home / "runs" / "r3", "r3")
     db = working(home)
     assert scalar(db, "SELECT count(DISTINCT model_run_id) FROM v_post_topics") == 1
-    assert scalar(db, "SELECT min(model_run_id) FROM v_topic_discussion") == newer
+    assert scalar(db, "SELECT min(model_run_id) FROM v_topic_discussion_month") == newer
     assert scalar(db, "SELECT count(*) FROM v_current_topics WHERE model_run_id = ?", [newer]) == world.k
 
 

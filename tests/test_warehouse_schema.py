@@ -18,8 +18,8 @@ from warehouse.testing import World
 ROOT = Path(__file__).resolve().parent.parent
 CORE_TABLES = {"sites", "runs", "posts", "post_aliases", "comments", "sentiment", "model_runs", "topics",
                "doc_topics", "topic_alignment", "quarantine", "schema_migrations"}
-EDITOR_VIEWS = {"v_topic_discussion", "v_post_discussion", "v_comment_threads", "v_topic_trends",
-                "v_sentiment_by_topic", "v_late_comments", "v_current_topics"}
+EDITOR_VIEWS = {"v_topic_discussion_week", "v_topic_discussion_month", "v_post_discussion", "v_comment_threads",
+                "v_topic_trends", "v_sentiment_by_topic", "v_late_comments", "v_current_topics"}
 
 
 @pytest.fixture()
@@ -144,11 +144,11 @@ def test_the_stock_duckdb_cli_opens_the_published_file(published: Path) -> None:
     if not cli.exists():
         pytest.skip(f"{cli} not installed (pip install duckdb-cli==1.5.5)")
     out = subprocess.run([str(cli), "-readonly", str(published), "-csv", "-c",
-                          "select count(*) from comments; select count(*) from v_topic_discussion"],
+                          "select count(*) from comments; select count(*) from v_topic_discussion_month"],
                          capture_output=True, text=True, timeout=60, check=True)
     conn = duckdb.connect(str(published), read_only=True)
     comments = conn.execute("SELECT count(*) FROM comments").fetchone()[0]
-    periods = conn.execute("SELECT count(*) FROM v_topic_discussion").fetchone()[0]
+    periods = conn.execute("SELECT count(*) FROM v_topic_discussion_month").fetchone()[0]
     conn.close()
     numbers = [line for line in out.stdout.splitlines() if line.strip().isdigit()]
     assert numbers == [str(comments), str(periods)] and comments > 0

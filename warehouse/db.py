@@ -25,7 +25,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from warehouse.errors import MigrationError
+from warehouse.errors import MigrationError, WarehouseError
 
 if TYPE_CHECKING:
     import duckdb
@@ -88,9 +88,14 @@ def fts_extension_path() -> Path:
     return path
 
 
-def load_fts(conn: "duckdb.DuckDBPyConnection") -> None:
+def fts_load_statement() -> str:
+    """``LOAD '/path/fts.duckdb_extension'``: the installed extension, for any DuckDB client."""
     path = str(fts_extension_path()).replace("'", "''")
-    conn.execute(f"LOAD '{path}'")
+    return f"LOAD '{path}'"
+
+
+def load_fts(conn: "duckdb.DuckDBPyConnection") -> None:
+    conn.execute(fts_load_statement())
 
 
 def connect_writer(path: Path | str, *, migrate_schema: bool = True) -> "duckdb.DuckDBPyConnection":
@@ -129,13 +134,12 @@ def connect_writer(path: Path | str, *, migrate_schema: bool = True) -> "duckdb.
 _DISK_FULL = ("No space left on device", "Disk quota exceeded")
 
 
-def disk_full_error(exc: BaseException, path: Path) -> "WarehouseError | None":
+def disk_full_error(exc: BaseException, path: Path) -> WarehouseError | None:
     """A one-line ``WarehouseError`` for a DuckDB error caused by a full disk, else None.
 
     DuckDB reports a full disk during a checkpoint as a ``FatalException`` with its own stack;
     the user can act on it (free space), so it is said in one line like other user errors.
     """
-    from warehouse.errors import WarehouseError
 
     if not any(marker in str(exc) for marker in _DISK_FULL):
         return None

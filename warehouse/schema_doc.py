@@ -24,7 +24,7 @@ hand (a test compares this file with the live schema). Analysts open the publish
 `HOME/blogscope.duckdb` read-only:
 
 ```
-.venv/bin/duckdb -readonly HOME/blogscope.duckdb -c "select * from v_topic_discussion where period = 'month'"
+.venv/bin/duckdb -readonly HOME/blogscope.duckdb -c "select * from v_topic_discussion_month"
 blogscope query "select * from v_post_discussion order by comments desc limit 10" --home HOME
 ```
 

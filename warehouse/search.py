@@ -5,10 +5,12 @@ WORKING database at load time so the published copy carries them. The extension 
 ``duckdb-extension-fts`` pip package and is loaded by path (``LOAD fts`` by name would try to
 download it).
 
-``search(published_db, terms)``: all words must match (``conjunctive``); words in double quotes
-must also appear as that exact phrase. No stop-word list: with one, a query word such as "not"
-or "three" (stop words, never indexed) made conjunctive matching find nothing, and BM25's idf
-already weighs common words down. Comment snippets are redacted (``warehouse.redact``).
+``search(published_db, terms)``: any word may match (OR semantics, ``conjunctive := 0``); BM25
+ranks documents with more of the words, and rarer ones, higher, so "sleep medication" finds
+posts that speak of either and puts those with both first. Words in double quotes must also
+appear as that exact phrase: BM25 picks the candidates, a regex on the text keeps those with the
+phrase. No stop-word list: BM25's idf already weighs common words down, and a stop list would
+drop words such as "not" from quoted phrases. Comment snippets are redacted (``warehouse.redact``).
 """
 
 from __future__ import annotations
@@ -18,11 +20,13 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from warehouse.db import load_fts
+from warehouse.db import load_fts, sql_text
 from warehouse.redact import redact_text
 
 if TYPE_CHECKING:
     import duckdb
+
+    from warehouse.query import QueryResult
 
 log = logging.getLogger(__name__)
 
@@ -107,50 +111,84 @@ def _snippet(text: str, words: list[str], phrases: list[str]) -> str:
     return ("…" if start else "") + out + ("…" if start + SNIPPET_CHARS < len(text) else "")
 
 
+def _matching_documents(conn: "duckdb.DuckDBPyConnection", words: list[str],
+                        phrases: list[str]) -> tuple[str, dict[str, Any]] | None:
+    """SQL of the posts and comments that match (any word, every phrase), with their BM25 score.
+
+    Columns: kind, id, post_id, title, url (of the post), text, site_id, written_at, score.
+    None when the database has no search index (an empty warehouse).
+    """
+    parts = []
+    if _index_exists(conn, "posts"):
+        parts.append("""
+            SELECT 'post' AS kind, post_id AS id, post_id, title, url, text, site_id,
+                   coalesce(published_at, first_seen_at) AS written_at,
+                   fts_main_posts.match_bm25(post_id, $q, conjunctive := 0) AS score
+            FROM posts""")
+    if _index_exists(conn, "comments"):
+        parts.append("""
+            SELECT 'comment' AS kind, c.comment_id AS id, c.post_id, p.title, p.url, c.text, p.site_id,
+                   coalesce(c.published_at, c.first_seen_at) AS written_at,
+                   fts_main_comments.match_bm25(c.comment_id, $q, conjunctive := 0) AS score
+            FROM comments c LEFT JOIN posts p USING (post_id)""")
+    if not parts:
+        return None
+    params: dict[str, Any] = {"q": " ".join(words)}
+    phrase_filter = ""
+    for i, phrase in enumerate(phrases):
+        params[f"p{i}"] = "(?i)" + _phrase_regex(phrase)
+        phrase_filter += f" AND regexp_matches(coalesce(title, '') || ' ' || text, $p{i})"
+    return f"SELECT * FROM ({' UNION ALL '.join(parts)}) WHERE score IS NOT NULL{phrase_filter}", params
+
+
+def _query_matches(published_db: Path | str, terms: str, outer_sql: str, params: dict[str, Any],
+                   timeout_s: float) -> list[tuple]:
+    """Rows of ``outer_sql`` (a SELECT reading the matching documents as ``matches``); [] without index or words."""
+    from warehouse.query import connect_readonly, run_with_timeout
+
+    words, phrases = parse_terms(terms)
+    if not words:
+        return []
+    conn = connect_readonly(published_db, fts=True)
+    try:
+        matching = _matching_documents(conn, words, phrases)
+        if matching is None:
+            log.warning("no search index in %s (empty warehouse?)", published_db)
+            return []
+        sql, match_params = matching
+        return run_with_timeout(conn, f"WITH matches AS ({sql}) {outer_sql}", {**match_params, **params},
+                                timeout_s, None).rows
+    finally:
+        conn.close()
+
+
 def search(published_db: Path | str, terms: str, limit: int = 20, *, timeout_s: float = 30.0) -> list[dict[str, Any]]:
     """Posts and comments matching ``terms``, best first.
 
     Each hit: ``kind`` (post | comment), ``id``, ``post_id``, ``title``, ``url`` (of the post),
     ``snippet`` (comment snippets redacted), ``score`` (BM25; higher is better).
     """
-    from warehouse.query import connect_readonly, run_with_timeout
-
     words, phrases = parse_terms(terms)
-    if not words:
-        return []
-    limit = max(1, min(int(limit), 1000))
-    conn = connect_readonly(published_db, fts=True)
-    try:
-        have_posts = _index_exists(conn, "posts")
-        have_comments = _index_exists(conn, "comments")
-        if not (have_posts or have_comments):
-            log.warning("no search index in %s (empty warehouse?)", published_db)
-            return []
-        params: dict[str, Any] = {"q": " ".join(words), "limit": limit}
-        phrase_filter = ""
-        for i, phrase in enumerate(phrases):
-            params[f"p{i}"] = "(?i)" + _phrase_regex(phrase)
-            phrase_filter += f" AND regexp_matches(coalesce(title, '') || ' ' || text, $p{i})"
-        parts = []
-        if have_posts:
-            parts.append("""
-                SELECT 'post' AS kind, post_id AS id, post_id, title, url, text,
-                       fts_main_posts.match_bm25(post_id, $q, conjunctive := 1) AS score
-                FROM posts""")
-        if have_comments:
-            parts.append("""
-                SELECT 'comment' AS kind, c.comment_id AS id, c.post_id, p.title, p.url, c.text,
-                       fts_main_comments.match_bm25(c.comment_id, $q, conjunctive := 1) AS score
-                FROM comments c LEFT JOIN posts p USING (post_id)""")
-        sql = (f"SELECT kind, id, post_id, title, url, text, score FROM ({' UNION ALL '.join(parts)}) "
-               f"WHERE score IS NOT NULL{phrase_filter} ORDER BY score DESC, kind, id LIMIT $limit")
-        result = run_with_timeout(conn, sql, params, timeout_s, None)
-    finally:
-        conn.close()
+    rows = _query_matches(published_db, terms, """
+        SELECT kind, id, post_id, title, url, text, score FROM matches
+        ORDER BY score DESC, kind, id LIMIT $limit""", {"limit": max(1, min(int(limit), 1000))}, timeout_s)
     hits = []
-    for kind, id_, post_id, title, url, text, score in result.rows:
+    for kind, id_, post_id, title, url, text, score in rows:
         snippet = _snippet(text, words, phrases)
         hits.append({"kind": kind, "id": id_, "post_id": post_id, "title": title, "url": url,
                      "snippet": redact_text(snippet) if kind == "comment" else snippet,
                      "score": round(float(score), 4)})
     return hits
+
+
+def mentions_by_month(published_db: Path | str, terms: str, *, timeout_s: float = 30.0) -> "QueryResult":
+    """How often ``terms`` come up, month by site (attention over time, like Media Cloud's charts).
+
+    Columns: month, site_id, posts, comments, share_of_posts, share_of_comments (see
+    ``sql/queries/search_mentions_by_month.sql``).
+    """
+    from warehouse.query import QueryResult
+
+    columns = ["month", "site_id", "posts", "comments", "share_of_posts", "share_of_comments"]
+    rows = _query_matches(published_db, terms, sql_text("queries", "search_mentions_by_month"), {}, timeout_s)
+    return QueryResult(columns, rows)

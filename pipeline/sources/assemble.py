@@ -11,6 +11,7 @@ from typing import Any, Iterable
 
 from pipeline.ids import canonical_url, digest
 from pipeline.records import RawComment, RawPost
+from pipeline.sources.blogger import is_label_url
 from pipeline.sources.feeds import to_utc_iso
 from pipeline.sources.htmltext import element_text
 
@@ -80,10 +81,14 @@ def page_metadata(html: str) -> dict[str, Any]:
     modified = doc.xpath("//time[contains(@class,'updated')]/@datetime")
     out["modified_at"] = to_utc_iso(modified[0]) if modified else to_utc_iso(_meta_content(doc, "article:modified_time"))
     cats = [element_text(a) for a in doc.xpath("//a[contains(concat(' ', normalize-space(@rel), ' '), ' category ')]")]
-    tags = [element_text(a) for a in doc.xpath("//a[@rel='tag']")]
-    labels = [element_text(a) for a in doc.xpath("//*[contains(@class,'post-labels')]//a")]
-    out["categories"] = _unique(c for c in cats if c)
-    out["tags"] = _unique(t for t in (tags or labels) if t)
+    tag_links = doc.xpath("//a[@rel='tag']")
+    # Blogger labels (rel="tag" links to /search/label/) are the blog's categories.
+    label_links = doc.xpath("//*[contains(@class,'post-labels')]//a") + [
+        a for a in tag_links if is_label_url(a.get("href"))]
+    labels = [element_text(a) for a in label_links]
+    tags = [element_text(a) for a in tag_links if a not in label_links]
+    out["categories"] = _unique(c for c in cats + labels if c)
+    out["tags"] = _unique(t for t in tags if t)
     canon = doc.xpath("//link[@rel='canonical']/@href")
     out["canonical"] = canon[0].strip() if canon else None
     return {k: v for k, v in out.items() if v not in (None, [], ())}

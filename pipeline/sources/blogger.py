@@ -17,6 +17,15 @@ from pipeline.sources.htmltext import html_to_text
 _ATOM_ID = re.compile(r"blog-(?P<blog>\d+)\.(?:post|comment)-(?P<id>\d+)$")
 _RELATED_PARENT = re.compile(r"/comments/default/(?P<id>\d+)(?:[/?#]|$)")
 _REPLIES_FEED_POST = re.compile(r"/feeds/(?P<post>\d+)/comments/")
+# Blogger has one kind of term, the label, with its own page at /search/label/NAME. Labels are
+# the blog's categories: they land in ``categories`` (never ``tags``) whether they come from the
+# feed's <category> elements or from a post page's label links.
+_LABEL_PATH = "/search/label/"
+
+
+def is_label_url(href: str | None) -> bool:
+    """True for a link to a Blogger label page (``rel="tag"`` in Blogger themes, yet a category)."""
+    return bool(href) and _LABEL_PATH in urlsplit(href).path
 
 
 @dataclass(frozen=True)
@@ -28,7 +37,7 @@ class BloggerPost:
     author: str | None
     published_at: str | None
     updated_at: str | None
-    labels: tuple[str, ...]
+    labels: tuple[str, ...]  # the post's categories (see is_label_url)
     content_html: str | None
     comments_feed_url: str | None
     comment_count: int | None

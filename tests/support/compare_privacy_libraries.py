@@ -15,7 +15,6 @@ without the spaCy model its AnalyzerEngine would load).
 from __future__ import annotations
 
 import json
-import re
 import sys
 
 from support.privacy_eval import blogscope_redactor, load_labelled, score

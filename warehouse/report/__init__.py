@@ -12,7 +12,7 @@ Where the numbers come from (the analysts' views of the published database, open
   ``v_sentiment_by_topic`` have no site column); over the whole database the numbers equal those
   two views (the tests check it).
 - ``v_post_discussion``: posts published in the period, their comments, replies, commenters.
-- ``v_topic_discussion``: the per-month cohort table (posts published that month and all their
+- ``v_topic_discussion_month``: the per-month cohort table (posts published that month and all their
   comments), offered as a CSV download beside the comments-per-post chart.
 - ``v_late_comments``: comments on old posts. ``v_current_topics`` (+ ``model_runs``): topic
   labels, the model run id and its coherence.

@@ -124,7 +124,7 @@ class ReportData:
     posts: list[PostRow] = field(default_factory=list)
     late: list[LateRow] = field(default_factory=list)
     late_after_days: int | None = None
-    cohort: list[dict[str, Any]] = field(default_factory=list)  # v_topic_discussion month rows
+    cohort: list[dict[str, Any]] = field(default_factory=list)  # v_topic_discussion_month rows
     commenters: int | None = None
     missing: dict[str, str] = field(default_factory=dict)  # view -> why it could not be used
     period_first: dt.date | None = None  # first month shown

@@ -69,9 +69,9 @@ def _section_comments_per_post(data: ReportData, posts: list[PostRow]) -> Sectio
              "usually draw more comments; a long tail of dots means a few posts drew most of it.",
         csv_link("comments-per-post", header, body))
     if data.cohort:
-        cols = list(REQUIRED_COLUMNS["v_topic_discussion"][1:])
+        cols = list(REQUIRED_COLUMNS["v_topic_discussion_month"])
         block.extra_csv = csv_link("topic-discussion-by-month", cols, [[r[c] for c in cols] for r in data.cohort])
-        block.extra_csv_label = "Download the monthly table per topic (v_topic_discussion)"
+        block.extra_csv_label = "Download the monthly table per topic (v_topic_discussion_month)"
     section.figures.append(block)
     groups: dict[TopicKey, list[PostRow]] = defaultdict(list)
     for p in posts:

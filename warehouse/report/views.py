@@ -26,7 +26,7 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
                         "comment_published_at", "days_after_post", "author_pseudonym", "model_run_id",
                         "topic_id", "topic_label"),
     "v_current_topics": ("scope", "model_run_id", "created_at", "model", "k", "topic_id", "label"),
-    "v_topic_discussion": ("period", "period_start", "model_run_id", "topic_id", "topic_label", "posts",
+    "v_topic_discussion_month": ("period_start", "model_run_id", "topic_id", "topic_label", "posts",
                            "comments", "unique_commenters", "replies", "comments_per_post",
                            "median_hours_to_first_comment", "share_posts_without_comments",
                            "mean_comment_sentiment"),
@@ -236,13 +236,13 @@ def _read_late(views: _Views, data: ReportData, allow_text: bool) -> None:
 
 
 def _read_cohort(views: _Views, data: ReportData) -> None:
-    """v_topic_discussion month rows of the period (a CSV download; the view has no site column)."""
-    view = "v_topic_discussion"
+    """v_topic_discussion_month rows of the period (a CSV download; the view has no site column)."""
+    view = "v_topic_discussion_month"
     if data.site or data.period_first is None or not views.usable(view):
         return
-    cols = ", ".join(REQUIRED_COLUMNS[view][1:])
+    cols = ", ".join(REQUIRED_COLUMNS[view])
     data.cohort = views.rows(f"""select {cols} from {view}
-                                 where period = 'month' and period_start between ? and ?
+                                 where period_start between ? and ?
                                  order by period_start, topic_id""", [data.period_first, data.period_last])
 
 
