@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 HOME_DIR ?= demo-home
 
-.PHONY: install install-analysis demo test test-fast bench lock schema-doc clean
+.PHONY: install install-analysis demo test test-acceptance test-fast bench lock schema-doc clean
 
 # Creates .venv when missing and installs the locked versions (constraints.txt).
 $(STAMP): pyproject.toml constraints.txt
@@ -24,9 +24,13 @@ install-analysis: install
 demo: install
 	$(BIN)/blogscope demo --home $(HOME_DIR)
 
-## make test: the whole test suite (what CI runs)
+## make test: the test suite (under 15 minutes on 2 cores); CI runs it, then make test-acceptance
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not acceptance"
+
+## make test-acceptance: the heavy end-to-end acceptance runs (~8 minutes), also run by CI
+test-acceptance: install
+	$(BIN)/python -m pytest -m acceptance
 
 test-fast: install
 	$(BIN)/python -m pytest -m "not slow" -x

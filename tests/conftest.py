@@ -33,3 +33,27 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def project_root() -> Path:
     return ROOT
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_prefect_server(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    """One API-only Prefect server on 127.0.0.1 for the whole session, named by ``PREFECT_API_URL``.
+
+    Every ``blogscope run`` without a server starts its own (7-20 s on 2 cores); with dozens of
+    runs in the suite that was most of its time. A run named a server by ``PREFECT_API_URL`` uses
+    it, as it would a researcher's running ``schedule`` server. Tests of the start-up path itself
+    (the demo end to end, kill -9 and Ctrl-C of a run, ``schedule``) strip ``PREFECT_*`` from the
+    environment of what they start, so they still start and supervise their own server.
+    """
+    if os.environ.get("PREFECT_API_URL"):
+        yield os.environ["PREFECT_API_URL"]
+        return
+    from flows.server import start_server
+
+    server = start_server(tmp_path_factory.mktemp("prefect-session-server"), full=False)
+    os.environ["PREFECT_API_URL"] = server.url
+    try:
+        yield server.url
+    finally:
+        os.environ.pop("PREFECT_API_URL", None)
+        server.stop()

@@ -30,7 +30,7 @@ import pytest
 from crawl.fixtures_generic import serve_saved_pages
 from crawl.testsite import run_crawl
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.acceptance]
 
 # Polite defaults are for real sites; this one is ours, on loopback.
 FAST = {"download_delay": 0.0, "autothrottle": False, "concurrency_per_domain": 6, "retry_times": 1,

@@ -262,6 +262,7 @@ KILL_SEEDS = (11, 22, 33, 44, 55)
 
 
 @pytest.mark.slow
+@pytest.mark.acceptance
 def test_blogscope_run_killed_at_seeded_moments_then_rerun_is_exact(tmp_path: Path) -> None:
     """``kill -9`` of the whole run (flow, crawl subprocess, loader) at 5 seeded moments, then a
     clean run: every public post and comment in the warehouse exactly once."""

@@ -66,6 +66,7 @@ def _wait_for_moment(moment: str, rng: random.Random, home: Path, known: set[Pat
 
 
 @pytest.mark.slow
+@pytest.mark.acceptance
 def test_kill_9_of_the_main_process_leaves_no_process_of_the_run(tmp_path: Path) -> None:
     blog = generate("blogger", seed=11)
     home = tmp_path / "home"
@@ -101,6 +102,7 @@ def test_kill_9_of_the_main_process_leaves_no_process_of_the_run(tmp_path: Path)
     assert_rerun_is_exact(home, truth)
 
 @pytest.mark.slow
+@pytest.mark.acceptance
 def test_first_ctrl_c_of_run_stops_cleanly_in_one_line(tmp_path: Path) -> None:
     """SIGINT to the run's process group (what a terminal's Ctrl-C does) during the crawl: exit
     130, one line, no traceback, the run recorded as ended, and nothing of it left running."""

@@ -74,6 +74,7 @@ def _start_schedule(tmp_path: Path, home: Path, site_id: str, url: str) -> tuple
 
 
 @pytest.mark.slow
+@pytest.mark.acceptance
 def test_scheduled_runs_fire_with_nobody_triggering_them(tmp_path: Path) -> None:
     blog = generate("wordpress", seed=3, n_posts=6)
     home = tmp_path / "home"
@@ -127,6 +128,7 @@ def test_scheduled_runs_fire_with_nobody_triggering_them(tmp_path: Path) -> None
 
 
 @pytest.mark.slow
+@pytest.mark.acceptance
 def test_kill_9_of_schedule_during_a_run_leaves_no_process(tmp_path: Path) -> None:
     """``kill -9`` of ``schedule`` while a scheduled run crawls: the Prefect server it started and
     the flow-run process (with its crawler, writer and workers) end within seconds."""

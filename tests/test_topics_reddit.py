@@ -19,7 +19,7 @@ import pytest
 from pipeline.topics import FitResult, fit_corpus
 from pipeline.topics_cli import main as topics_main
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.acceptance]
 
 CORPUS = Path("topic-corpora/reddit-mental-health-27subreddits/rmhd_27subreddits_dev_3510posts.csv")
 CORPUS_SHA256 = "b922194cf048143bc93ab7e68c1e37de639abffcdce27087a5992fdcf841203f"
