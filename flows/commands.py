@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import shutil
@@ -78,6 +79,9 @@ def _sites_from_args(settings: Settings, args: argparse.Namespace) -> tuple[Site
     return tuple(sites)
 
 
+_HOME_PROBE_BYTES = 1 << 20  # the Prefect server and DuckDB need a few MB to start at all
+
+
 def ensure_writable_home(home: Path) -> None:
     """Fail at once, in one line, when the home cannot be written (before Prefect, DuckDB or
     the crawler try, each in its own way: a retry loop, a traceback)."""
@@ -87,9 +91,16 @@ def ensure_writable_home(home: Path) -> None:
         raise UserError(f"the home {home} is a file, not a folder; choose a folder with --home")
     try:
         home.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=home, prefix=".write-test-"):
-            pass
+        with tempfile.NamedTemporaryFile(dir=home, prefix=".write-test-") as probe:
+            # Real bytes, flushed to the disk: an empty file still fits on a full disk, where the
+            # Prefect server and DuckDB would then fail without saying why.
+            probe.write(b"\0" * _HOME_PROBE_BYTES)
+            probe.flush()
+            os.fsync(probe.fileno())
     except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise UserError(f"the disk holding the home {home} is full ({exc.strerror}); "
+                            "free some space or choose another folder with --home") from exc
         raise UserError(f"cannot write to the home {home} ({exc.strerror or exc}); "
                         "choose a writable folder with --home") from exc
 

@@ -281,6 +281,21 @@ def test_full_disk_at_migration(tiny_disk: Path) -> None:
     assert_one_line(proc, 2, "full", "free some space")
 
 
+def test_full_disk_at_run_start(tiny_disk: Path) -> None:
+    """A full disk before anything starts: one line, before the Prefect server or DuckDB fail on it
+    in their own ways (a server that exits without output; a DuckDB FatalException)."""
+    with open(tiny_disk / "filler", "wb", buffering=0) as filler:  # fill the disk to the last block
+        try:
+            while True:
+                filler.write(b"\0" * 4096)
+        except OSError:
+            pass
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}  # the run would start its own server
+    proc = subprocess.run([sys.executable, "-m", "flows.cli", "run", "http://127.0.0.1:9/", "--home", str(tiny_disk / "home"),
+                           "--allow-private"], cwd=ROOT, capture_output=True, text=True, timeout=120, env=env)
+    assert_one_line(proc, 2, "full", "free some space")
+
+
 # ---------------------------------------------------------------- 11. duplicate site ids
 
 
