@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from warehouse.lock import DEFAULT_TIMEOUT_S, writer_lock
 
@@ -52,23 +53,30 @@ def read_topic_corpus(db_path: Path | str, *, languages: tuple[str, ...] | list[
     return TopicCorpus(posts, comments)
 
 
+def _query_under_writer_lock(db_path: Path, query: str, params: dict[str, Any],
+                             lock_timeout_s: float) -> list[tuple[Any, ...]]:
+    """Rows of ``sql/queries/<query>.sql`` from the working database, read under the writer lock
+    (the working database has one writer and no readers beside it)."""
+    from warehouse.db import connect_writer, sql_text
+
+    with writer_lock(db_path.parent, timeout_s=lock_timeout_s):
+        conn = connect_writer(db_path)
+        try:
+            return conn.execute(sql_text("queries", query), params).fetchall()
+        finally:
+            conn.close()
+
+
 def earlier_posts(db_path: Path | str, post_ids: list[str], *,
                   lock_timeout_s: float = DEFAULT_TIMEOUT_S) -> dict[str, dict[str, str | None]]:
     """``post_id -> {"author", "language"}`` of the given posts already in the warehouse.
 
     Empty before the first load (no database yet). Read under the writer lock, like the corpus.
     """
-    from warehouse.db import connect_writer, sql_text
-
     db_path = Path(db_path)
     if not post_ids or not db_path.exists():
         return {}
-    with writer_lock(db_path.parent, timeout_s=lock_timeout_s):
-        conn = connect_writer(db_path)
-        try:
-            rows = conn.execute(sql_text("queries", "earlier_posts"), {"post_ids": list(post_ids)}).fetchall()
-        finally:
-            conn.close()
+    rows = _query_under_writer_lock(db_path, "earlier_posts", {"post_ids": list(post_ids)}, lock_timeout_s)
     return {pid: {"author": author, "language": language} for pid, author, language in rows}
 
 
@@ -78,15 +86,8 @@ def earlier_commenter_names(db_path: Path | str, site_ids: list[str], *,
 
     Empty before the first load. Read under the writer lock, like ``earlier_posts``.
     """
-    from warehouse.db import connect_writer, sql_text
-
     db_path = Path(db_path)
     if not site_ids or not db_path.exists():
         return []
-    with writer_lock(db_path.parent, timeout_s=lock_timeout_s):
-        conn = connect_writer(db_path)
-        try:
-            rows = conn.execute(sql_text("queries", "earlier_commenter_names"), {"site_ids": list(site_ids)}).fetchall()
-        finally:
-            conn.close()
+    rows = _query_under_writer_lock(db_path, "earlier_commenter_names", {"site_ids": list(site_ids)}, lock_timeout_s)
     return [{"site_id": s, "name_hash": h, "pseudonym": a, "role": r, "tokens": n} for s, h, a, r, n in rows]
