@@ -118,8 +118,9 @@ def test_planted_names_are_found_only_in_the_archive(tmp_path: Path) -> None:
         _blogscope("export", "--format", fmt, "--out", str(outputs / fmt), home=home)
     searched = "\n".join(_blogscope("search", term, home=home).stdout for term in ("encouraging", "organizer", "kindest"))
     assert "reader-" in searched  # the snippets show pseudonyms where the names were
-    for name in ("Quillfeather", "Theodora", "ozzie_from_ohio"):  # exit 1: no match (the query is echoed)
-        found = _blogscope("search", name, "--json", home=home)
+    for name in ("Quillfeather", "Theodora", "ozzie_from_ohio"):
+        # The name as a quoted phrase: it must appear as written (bare words would match any of them).
+        found = _blogscope("search", f'"{name}"', "--json", home=home)
         assert found.stdout == "" and found.stderr.startswith("no match")  # no hit: stderr says so, exit 0
     (outputs / "search.txt").write_text(searched, encoding="utf-8")
     _blogscope("report", "--allow-comment-text", "--out", str(outputs / "report.html"), home=home)
