@@ -14,9 +14,9 @@ from datetime import datetime, timezone
 from urllib.parse import quote, urlencode
 
 from demoblog.model import Comment, DemoBlog, Post, Thread, page_count, threads
-from demoblog.web import (ATOM, MONTHS, PRIVATE_PATH, HttpError, Request, Response, clock_12h, epoch_millis,
-                          esc, html_response, iso, iso_millis, latest, long_date, post_activity,
-                          private_page, robots_txt, sitemap_xml, weekday_date, xml_response)
+from demoblog.web import (ATOM, MONTHS, PRIVATE_PATH, HttpError, common_page, Request, Response, clock_12h, epoch_millis,
+                          esc, html_response, int_arg, iso, iso_millis, latest, long_date, post_activity,
+                          weekday_date, xml_response)
 
 _AVATAR_BLANK = "//resources.blogblog.com/img/blank.gif"
 _GD_IMAGE = ("<gd:image rel='http://schemas.google.com/g/2005#thumbnail' width='16' height='16' "
@@ -60,19 +60,6 @@ def _parse_time(raw: str | None, name: str) -> datetime | None:
     except ValueError:
         raise HttpError(400, f"Invalid {name} value: {raw}") from None
     return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
-
-
-def _int_param(req: Request, name: str, default: int, lo: int = 1) -> int:
-    raw = req.arg(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise HttpError(400, f"Invalid {name} value: {raw}") from None
-    if value < lo:
-        raise HttpError(400, f"Invalid {name} value: {raw}")
-    return value
 
 
 def _paragraphs_html(post: Post) -> str:
@@ -320,7 +307,7 @@ def _comments_block(blog: DemoBlog, req: Request, post: Post, page: int) -> str:
 
 def _single(blog: DemoBlog, req: Request, post: Post) -> Response:
     mobile = req.arg("m") == "1"
-    page = _int_param(req, "commentPage", 1)
+    page = int_arg(req, "commentPage", 1)
     url = _post_url(blog, req, post)
     listed = blog.listed_posts()
     pos = listed.index(post)
@@ -355,7 +342,7 @@ def _listing(blog: DemoBlog, req: Request, posts: list[Post], base_path: str, ti
              heading: str | None, extra_params: dict[str, str] | None = None, home: bool = False) -> Response:
     """A page of posts (newest first) paged the Blogger way: ``updated-max`` / ``updated-min``."""
     mobile = req.arg("m") == "1"
-    per = min(_int_param(req, "max-results", blog.options.posts_per_page), MAX_RESULTS_CAP)
+    per = min(int_arg(req, "max-results", blog.options.posts_per_page), MAX_RESULTS_CAP)
     upd_max = _parse_time(req.arg("updated-max"), "updated-max")
     upd_min = _parse_time(req.arg("updated-min"), "updated-min")
     query = (req.arg("q") or "").lower()
@@ -485,8 +472,8 @@ def _feed(blog: DemoBlog, req: Request, *, feed_id: str, title: str, path: str, 
 
 
 def _window(req: Request, default: int = 25) -> tuple[int, int]:
-    start = _int_param(req, "start-index", 1)
-    per = min(_int_param(req, "max-results", default), MAX_RESULTS_CAP)
+    start = int_arg(req, "start-index", 1)
+    per = min(int_arg(req, "max-results", default), MAX_RESULTS_CAP)
     return start, per
 
 
@@ -584,12 +571,8 @@ def handle(blog: DemoBlog, req: Request) -> Response:
 
 def _route(blog: DemoBlog, req: Request) -> Response:
     path = req.path
-    if path == "/robots.txt":
-        return robots_txt(blog, req)
-    if path == "/sitemap.xml":
-        return sitemap_xml(blog, req)
-    if path == PRIVATE_PATH:
-        return private_page(blog, req)
+    if (page := common_page(blog, req)) is not None:
+        return page
     if path == "/":
         return _listing(blog, req, blog.listed_posts(), "/", blog.site_title, None, home=True)
     if path == "/search":

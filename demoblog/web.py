@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import format_datetime
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import quote
 
 from demoblog.model import DemoBlog, Post
@@ -63,6 +63,30 @@ class HttpError(Exception):
         super().__init__(message)
         self.status = status
         self.payload = payload
+
+
+def int_arg(req: Request, name: str, default: int, *, lo: int = 1, hi: int | None = None,
+            invalid: Callable[[str, str], HttpError] | None = None) -> int:
+    """An integer query argument; missing or empty gives ``default``.
+
+    A value that is not an integer or lies outside ``lo..hi`` raises ``invalid(name, raw)``: each
+    platform words that error its own way (Blogger a plain 400, WordPress REST a JSON 400, WordPress
+    HTML pages a 404), so the caller passes its wording and the parsing stays in one place.
+    """
+    raw = req.arg(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = None
+    if value is None or value < lo or (hi is not None and value > hi):
+        raise (invalid or _plain_invalid)(name, raw)
+    return value
+
+
+def _plain_invalid(name: str, raw: str) -> HttpError:
+    return HttpError(400, f"Invalid {name} value: {raw}")
 
 
 def esc(value: object) -> str:
@@ -161,6 +185,13 @@ def post_activity(post: Post) -> datetime:
 
 
 # --------------------------------------------------------------------------- common pages
+
+
+def common_page(blog: DemoBlog, req: Request) -> Response | None:
+    """The pages both platforms serve alike (robots.txt, sitemap, the robots-disallowed staff page)."""
+    pages = {"/robots.txt": robots_txt, "/sitemap.xml": sitemap_xml, PRIVATE_PATH: private_page}
+    page = pages.get(req.path)
+    return page(blog, req) if page else None
 
 
 def robots_txt(blog: DemoBlog, req: Request) -> Response:

@@ -16,8 +16,8 @@ from datetime import datetime
 from demoblog import text as T
 from demoblog.model import Comment, DemoBlog, Post, Thread, page_count
 from demoblog.web import (MONTHS, PRIVATE_PATH, RSS, HttpError, Request, Response, clock_12h, esc,
-                          html_response, iso, json_response, latest, long_date, post_activity, private_page,
-                          redirect, rfc822, robots_txt, sitemap_xml, xml_response)
+                          html_response, iso, json_response, latest, long_date, post_activity,
+                          redirect, rfc822, xml_response, common_page)
 from demoblog.wp_common import (WP_VERSION, comment_link, comment_page_url, comment_pages, display_title,
                                 post_url, term_url, term_table)
 from demoblog.wp_rest import handle_rest, int_arg
@@ -570,12 +570,8 @@ def handle(blog: DemoBlog, req: Request) -> Response:
 def _route(blog: DemoBlog, req: Request) -> Response:
     path = req.path
     rest_enabled = blog.options.rest_api
-    if path == "/robots.txt":
-        return robots_txt(blog, req)
-    if path == "/sitemap.xml":
-        return sitemap_xml(blog, req)
-    if path == PRIVATE_PATH:
-        return private_page(blog, req)
+    if (page := common_page(blog, req)) is not None:
+        return page
     if path == STYLESHEET_PATH:
         return Response(body=_STYLESHEET.encode(), content_type="text/css; charset=UTF-8")
     if path.startswith("/wp-json"):

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from demoblog import text as T
 from demoblog.model import Comment, DemoBlog, Post
 from demoblog.web import HttpError, Request, Response, esc, iso_gmt_naive, json_response, latest, post_activity
+from demoblog.web import int_arg as web_int_arg
 from demoblog.wp_common import comment_link, display_title, post_url, term_table, term_url
 
 
@@ -25,20 +26,16 @@ def rest_error(status: int, code: str, message: str, **data: Any) -> HttpError:
 
 def int_arg(req: Request, name: str, default: int, *, lo: int = 1, hi: int | None = None,
             html_error: bool = False) -> int:
-    raw = req.arg(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = None  # type: ignore[assignment]
-    if value is None or value < lo or (hi is not None and value > hi):
+    """An integer argument as WordPress answers a bad one: a 404 page (HTML) or core's JSON 400."""
+
+    def invalid(name: str, raw: str) -> HttpError:
         if html_error:
-            raise HttpError(404)
+            return HttpError(404)
         bound = f"between {lo} (inclusive) and {hi} (inclusive)" if hi else f"greater than or equal to {lo}"
-        raise rest_error(400, "rest_invalid_param", f"Invalid parameter(s): {name}",
-                         params={name: f"{name} must be {bound}"})
-    return value
+        return rest_error(400, "rest_invalid_param", f"Invalid parameter(s): {name}",
+                          params={name: f"{name} must be {bound}"})
+
+    return web_int_arg(req, name, default, lo=lo, hi=hi, invalid=invalid)
 
 
 def _date_arg(req: Request, name: str) -> datetime | None:

@@ -95,6 +95,22 @@ def _cls(name: str) -> str:
     return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
 
 
+def _thread_position(li: Any, id_pattern: re.Pattern[str]) -> tuple[str | None, int]:
+    """(parent comment id, depth) of a comment ``li`` from the comment ``li`` elements around it.
+
+    Both platforms nest a reply's ``li`` inside its parent's list item; the nearest enclosing
+    comment is the parent and each enclosing comment adds one level (top level is depth 1).
+    """
+    parent_id: str | None = None
+    depth = 1
+    for anc in li.iterancestors("li"):
+        found = id_pattern.match(anc.get("id") or "")
+        if found and "comment" in _classes(anc):
+            parent_id = parent_id or found.group(1)
+            depth += 1
+    return parent_id, depth
+
+
 # --------------------------------------------------------------------------- WordPress
 
 
@@ -116,17 +132,7 @@ def parse_wordpress_comments(html: str, url: str = "") -> list[ThreadComment]:
             body = li
         if _own(body, f".//*[{_cls('comment-awaiting-moderation')}]", "comment") is not None:
             continue
-        parent_id = None
-        depth = 1
-        anc = li.getparent()
-        while anc is not None:
-            if anc.tag == "li":
-                pm = _WP_ID.match(anc.get("id") or "")
-                if pm and "comment" in _classes(anc):
-                    if parent_id is None:
-                        parent_id = pm.group(1)
-                    depth += 1
-            anc = anc.getparent()
+        parent_id, depth = _thread_position(li, _WP_ID)
         author_el = _own(body, f".//*[{_cls('fn')}]", "comment")
         author = element_text(author_el) if author_el is not None else None
         link_el = _first(author_el, ".//a[@href]") if author_el is not None else None
@@ -211,16 +217,7 @@ def parse_blogger_comments(html: str, url: str = "") -> list[ThreadComment]:
         match = _BLOGGER_ID.match(li.get("id") or "")
         if not match or "comment" not in _classes(li):
             continue
-        parent_id = None
-        depth = 1
-        anc = li.getparent()
-        while anc is not None:
-            if anc.tag == "li":
-                pm = _BLOGGER_ID.match(anc.get("id") or "")
-                if pm and "comment" in _classes(anc):
-                    parent_id = parent_id or pm.group(1)
-                    depth += 1
-            anc = anc.getparent()
+        parent_id, depth = _thread_position(li, _BLOGGER_ID)
         block = _own(li, f".//*[{_cls('comment-block')}]", "comment")
         if block is None:
             block = li
