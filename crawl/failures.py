@@ -34,11 +34,16 @@ DETAIL_CHARS = 300  # of the exception's text kept in the rejected row's detail
 # Scrapy's HTTP/1.1 and HTTP/2 handlers cancel a download only when its body passes
 # DOWNLOAD_MAXSIZE (a timeout is raised as DownloadTimeoutError, not as a cancel).
 TOO_LARGE = (DownloadCancelledError,)
-TIMEOUT = (DownloadTimeoutError, tx_error.TimeoutError, tx_error.TCPTimedOutError, defer.TimeoutError)
+# Python's own TimeoutError (asyncio's too) and ConnectionRefusedError: what a download handler on
+# the asyncio reactor may let through unwrapped.
+TIMEOUT = (DownloadTimeoutError, tx_error.TimeoutError, tx_error.TCPTimedOutError, defer.TimeoutError, TimeoutError)
 DNS = (CannotResolveHostError, tx_error.DNSLookupError)
-CONNECTION_REFUSED = (DownloadConnectionRefusedError, tx_error.ConnectionRefusedError)
+CONNECTION_REFUSED = (DownloadConnectionRefusedError, tx_error.ConnectionRefusedError, ConnectionRefusedError)
 # The server went away mid-answer, or never answered (ResponseNeverReceived is a ResponseFailed).
-CONNECTION_LOST = (ResponseFailed, DownloadFailedError, ResponseDataLossError, tx_error.ConnectionClosed)
+CONNECTION_LOST = (ResponseFailed, DownloadFailedError, ResponseDataLossError, tx_error.ConnectionLost,
+                   tx_error.ConnectionDone)
+# A ConnectionLost that this side caused (abortConnection): not the server's doing, a plain error.
+LOCAL_ABORT = (tx_error.ConnectionAborted,)
 
 
 class Refused(IgnoreRequest):
@@ -69,6 +74,6 @@ def classify_failure(exc: BaseException) -> tuple[str, str]:
     if isinstance(exc, CONNECTION_REFUSED):
         return "connection_refused", text
     name = type(exc).__name__
-    if isinstance(exc, CONNECTION_LOST):
+    if isinstance(exc, CONNECTION_LOST) and not isinstance(exc, LOCAL_ABORT):
         return "connection_lost", f"{name}: {text}"
     return "error", f"{name}: {text}"
