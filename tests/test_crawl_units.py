@@ -45,7 +45,7 @@ def test_state_survives_reopen_and_keeps_validators_per_url(tmp_path: Path) -> N
     state.upsert_discovered("s", "http://b.example/p/", platform_post_id="7", page_url="http://b.example/p/",
                             meta={"meta": {"title": "T"}}, published_at=iso(T0), now=iso(T0))
     assert not state.post("http://b.example/p/").complete
-    state.record_comment("http://b.example/p/", "12", "h1")
+    state.record_comments("http://b.example/p/", [("12", "h1")])
     state.complete_post("http://b.example/p/", validators={"http://b.example/p/": Validators('"e1"', None, "x")},
                         now=iso(T0), modified_at=None, lastmod="2024-03-01")
     state.close()
@@ -53,7 +53,7 @@ def test_state_survives_reopen_and_keeps_validators_per_url(tmp_path: Path) -> N
     post = again.post("http://b.example/p/")
     assert post.complete and post.meta == {"meta": {"title": "T"}} and post.lastmod == "2024-03-01"
     assert again.validators("http://b.example/p/").request_headers() == {"If-None-Match": '"e1"'}
-    assert again.comment_hash("http://b.example/p/", "12") == "h1"
+    assert again.comment_hashes("http://b.example/p/") == {"12": "h1"}
     assert again.comment_keys("http://b.example/p/") == {"12"}
     assert again.validators("http://b.example/other") is None
 
