@@ -26,14 +26,13 @@ from scrapy.http import Response
 
 from pipeline.ids import canonical_url
 from pipeline.settings import SiteConfig
-from pipeline.sources import feeds
-from pipeline.sources.detect import detect_comment_system, detect_platform
 
 from crawl import plan
 from crawl.context import CrawlContext
 from crawl.discovery import blogger, wordpress
 from crawl.discovery.blogger import BloggerFeeds
 from crawl.discovery.feeds import CommentSignal, PostFeeds
+from crawl.discovery.home import read_home
 from crawl.discovery.html import HtmlArchive
 from crawl.discovery.listing import ListingHealth
 from crawl.discovery.sitemaps import Sitemaps
@@ -42,10 +41,9 @@ from crawl.failures import classify_failure
 from crawl.fetch import POST_PAGE_KEY, POST_PAGE_KIND, REJECTED_KEY, PostFetcher
 from crawl.output import POST_PAGE_REJECTED, POST_PAGE_SKIPPED
 from crawl.posts import ListedPost, PostTask
-from crawl.responses import response_headers, validators_of
+from crawl.responses import validators_of
 from crawl.sink import rejected_row, validators_tuple
 from crawl.state import Validators
-from crawl.traps import same_site
 
 # Post listings of the platform APIs: a failing page is narrowed (see crawl.discovery.listing).
 LISTING_KINDS = (wordpress.POSTS_KIND, blogger.POSTS_KIND)
@@ -206,22 +204,7 @@ class SiteRun:
         yield from self.after_home(html, response)
 
     def after_home(self, html: str | None, response: Response | None = None) -> Iterator[Request]:
-        if html is not None:
-            self.home_html = html
-            url = response.url if response else self.base
-            det = detect_platform(html, url, response_headers(response) if response else None)
-            if self.config.platform == "auto":
-                self.platform = det.platform
-            self.info.update(platform=self.platform, wp_api_root=det.wp_api_root, blog_id=det.blogger_blog_id,
-                             evidence=det.evidence)
-            third = detect_comment_system(html)
-            if third:
-                self.comment_systems[third] += 1
-            self.info["home_comment_system"] = third
-            self.info["feeds"] = [f.url for f in feeds.discover_feeds(html, url) if same_site(f.url, self.netloc)]
-            self.ctx.state.save_site_info(self.id, self.info)
-        elif self.info.get("home_comment_system"):
-            self.comment_systems[self.info["home_comment_system"]] += 1
+        read_home(self, html, response)
         yield from self.start_discovery()
 
     def start_discovery(self) -> Iterator[Request]:

@@ -136,3 +136,20 @@ def test_import_graph_sees_function_level_imports_and_skips_type_checking() -> N
 def test_modules_import_no_cycle(package: str) -> None:
     cycle = _a_cycle(_import_graph(package))
     assert cycle is None, f"import cycle in {package}/: " + " -> ".join(cycle or [])
+
+
+MAX_MODULE_LINES = 600
+MAX_CLASS_LINES = 300
+
+
+@pytest.mark.parametrize("package", ["crawl"])
+def test_modules_and_classes_stay_small(package: str) -> None:
+    too_big = []
+    for path in sorted((ROOT / package).rglob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        if len(source.splitlines()) > MAX_MODULE_LINES:
+            too_big.append(f"{path.relative_to(ROOT)}: {len(source.splitlines())} lines")
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.ClassDef) and node.end_lineno - node.lineno + 1 > MAX_CLASS_LINES:
+                too_big.append(f"{path.relative_to(ROOT)}: class {node.name} {node.end_lineno - node.lineno + 1} lines")
+    assert not too_big, "split these:\n" + "\n".join(too_big)

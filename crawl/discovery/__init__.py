@@ -1,5 +1,6 @@
 """Where a blog's posts are found, one module per source, each owning its request URLs and parsing.
 
+- :mod:`.home`: the home page (platform detection, REST root, feeds, comment system);
 - :mod:`.wordpress`: the WordPress REST API (post listing pages and each post's comment pages);
 - :mod:`.blogger`: Blogger's post feed and each post's comment feed;
 - :mod:`.feeds`: RSS/Atom post feeds (WordPress without REST, generic blogs) and the site-wide

@@ -92,10 +92,10 @@ class PostFeeds:
                     continue
                 pid = wordpress.post_id_from_shortlink(e.entry_id or "") if run.platform == "wordpress" else None
                 new += canonical_url(e.url) not in run.posts
-                run.discover(e.url, ListedPost(
-                    source="feed", url=e.url, title=e.title, author=e.author, published_at=feeds.to_utc_iso(e.published),
-                    modified_at=feeds.to_utc_iso(e.updated), platform_post_id=pid, categories=tuple(e.categories),
-                    content_html=e.content_html), mode=mode, modified_at=e.updated)
+                listed = ListedPost(source="feed", url=e.url, title=e.title, author=e.author,
+                                    published_at=feeds.to_utc_iso(e.published), modified_at=feeds.to_utc_iso(e.updated),
+                                    platform_post_id=pid, categories=tuple(e.categories), content_html=e.content_html)
+                run.discover(e.url, listed, mode=mode, modified_at=e.updated)
         return new
 
 
