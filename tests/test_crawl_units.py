@@ -144,3 +144,15 @@ def test_malformed_hrefs_never_break_link_handling() -> None:
             f'<link rel="https://api.w.org/" href="{bad}"></head><body></body></html>')
     assert discover_feeds(page, "http://127.0.0.1/") == []
     assert detect_platform(page, "http://127.0.0.1/").platform in ("generic", "wordpress")
+
+
+def test_wordpress_rest_urls_for_pretty_and_plain_roots() -> None:
+    from crawl.discovery.wordpress import RestListingPage, comments_url, rest_root, with_page
+
+    assert rest_root("http://127.0.0.1:1/") == "http://127.0.0.1:1/wp-json/"
+    assert rest_root("http://127.0.0.1:1/", "http://127.0.0.1:1/?rest_route=/") == "http://127.0.0.1:1/?rest_route=/"
+    pretty = RestListingPage("http://127.0.0.1:1/wp-json/", 2, per_page=10)
+    assert pretty.url == "http://127.0.0.1:1/wp-json/wp/v2/posts?per_page=10&page=2&_embed=1"
+    plain = comments_url("http://127.0.0.1:1/?rest_route=/", "7")
+    assert plain == "http://127.0.0.1:1/?rest_route=/wp/v2/comments&post=7&per_page=100&page=1"
+    assert with_page(plain, 3).endswith("&page=3") and with_page("http://127.0.0.1:1/x", 2).endswith("x?page=2")

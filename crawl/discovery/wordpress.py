@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Iterator
+from urllib.parse import urlencode, urljoin
 
 from scrapy import Request
 from scrapy.http import Response
@@ -35,6 +36,21 @@ COMMENT_PAGE_KEY = "page"  # request meta: the comment page asked (1-based)
 UNAVAILABLE_STATUSES = (401, 403, 404, 410, 501)
 
 
+def rest_root(base_url: str, api_link: str | None = None) -> str:
+    """The REST root: the ``api.w.org`` link when the page gave one, else ``/wp-json/``."""
+    if api_link:
+        return api_link if api_link.endswith("/") or "?" in api_link else api_link + "/"
+    return urljoin(base_url, "/wp-json/")
+
+
+def rest_url(root: str, route: str, **params: object) -> str:
+    """A REST URL under ``root`` for both pretty (``/wp-json/``) and plain (``?rest_route=``) roots."""
+    query = urlencode([(k, v) for k, v in params.items() if v is not None])
+    if "rest_route=" in root:
+        return f"{root}{route}" + (f"&{query}" if query else "")
+    return f"{root.rstrip('/')}/{route.lstrip('/')}" + (f"?{query}" if query else "")
+
+
 @dataclass(frozen=True)
 class RestListingPage:
     """One ``wp/v2/posts`` page asked."""
@@ -47,7 +63,7 @@ class RestListingPage:
 
     @property
     def url(self) -> str:
-        return wordpress.rest_url(self.root, "wp/v2/posts", per_page=self.per_page, page=self.page, _embed=1)
+        return rest_url(self.root, "wp/v2/posts", per_page=self.per_page, page=self.page, _embed=1)
 
 
 def total_pages(response: Response) -> int | None:
@@ -64,7 +80,7 @@ def with_page(url: str, page: int) -> str:
 
 
 def comments_url(root: str, post_id: str) -> str:
-    return wordpress.rest_url(root, "wp/v2/comments", post=post_id, per_page=100, page=1)
+    return rest_url(root, "wp/v2/comments", post=post_id, per_page=100, page=1)
 
 
 def listed_post(p: wordpress.WpPost) -> ListedPost:
@@ -87,7 +103,7 @@ class WordPressRest:
             info.get("wp_api_root") or run.config.platform == "wordpress")
 
     def start(self) -> Request | None:
-        root = wordpress.rest_root(self.run.base, self.run.info.get("wp_api_root"))
+        root = rest_root(self.run.base, self.run.info.get("wp_api_root"))
         return self.ask(RestListingPage(root, 1), conditional=True)
 
     def ask(self, listing: RestListingPage, conditional: bool = False) -> Request | None:
