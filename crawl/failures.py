@@ -22,7 +22,7 @@ from scrapy.exceptions import (
 )
 from twisted.internet import defer
 from twisted.internet import error as tx_error
-from twisted.web._newclient import ResponseFailed
+from twisted.web.client import ResponseFailed
 
 try:  # raised inside HttpCompressionMiddleware, which re-raises it as a plain IgnoreRequest
     from scrapy.utils._compression import _DecompressionMaxSizeExceeded

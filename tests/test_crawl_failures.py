@@ -21,7 +21,7 @@ from scrapy.http import Response
 from scrapy.utils.test import get_crawler
 from twisted.internet import error as tx_error
 from twisted.python.failure import Failure
-from twisted.web._newclient import ResponseNeverReceived
+from twisted.web.client import ResponseNeverReceived
 
 from crawl.failures import Refused, classify_failure
 
