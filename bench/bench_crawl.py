@@ -156,7 +156,8 @@ def run_download_only(base_url: str, out: Path, stock: bool = False) -> None:
     from scrapy.crawler import CrawlerProcess
 
     from crawl.run import load_crawl_settings, scrapy_settings, track_crawl_cpu
-    from pipeline.sources.wordpress import rest_root, rest_url, total_pages
+    from crawl.discovery.wordpress import rest_root, rest_url
+    from pipeline.sources.wordpress import total_pages
 
     root = rest_root(base_url)
 

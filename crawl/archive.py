@@ -27,7 +27,7 @@ import os
 import zlib
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -153,17 +153,6 @@ def _digests(http_headers: Any, body: bytes) -> dict[str, str]:
 def archive_files(archive_dir: Path | str) -> list[Path]:
     """The WARC files of an archive folder, oldest run first."""
     return sorted(Path(archive_dir).glob("*.warc.gz"))
-
-
-def replay(archive_dir: Path | str, **kwargs: Any) -> Iterator[Any]:
-    """Rebuild posts and comments from every WARC in ``archive_dir`` (no network).
-
-    A thin wrapper over :func:`pipeline.sources.rebuild_from_warc`; yields ``RawPost`` and
-    ``RawComment`` records.
-    """
-    from pipeline.sources import rebuild_from_warc
-
-    return rebuild_from_warc(archive_files(archive_dir), **kwargs)
 
 
 def meta_header(meta: dict[str, Any] | None) -> str | None:

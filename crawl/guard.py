@@ -200,6 +200,8 @@ def _make_resolver_class() -> type:
             return cls(reactor, POLICY)
 
         def install_on_reactor(self) -> None:
+            # Called by Scrapy's CrawlerProcess for the TWISTED_DNS_RESOLVER class (scrapy/crawler.py):
+            # without it the guard would never see a name resolution.
             self.reactor.installNameResolver(self)
 
         def resolveHostName(self, resolutionReceiver: Any, hostName: str, portNumber: int = 0,  # noqa: N802

@@ -21,26 +21,18 @@ from urllib.parse import urlsplit
 
 from protego import Protego
 from scrapy import Request
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import NotConfigured
 from scrapy.extensions.throttle import AutoThrottle
 from scrapy.http import Response
 from scrapy.http.request import NO_CALLBACK
 
 from crawl import context
+from crawl.failures import Refused, classify_failure
 from crawl.guard import ALLOWED_SCHEMES
 from crawl.state import Validators
 from crawl.traps import same_site, trap_reason
 
 log = logging.getLogger(__name__)
-
-
-class Refused(IgnoreRequest):
-    """A request the crawler refused to send; ``reason`` becomes the rejected row's reason."""
-
-    def __init__(self, reason: str, detail: str = ""):
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
-        self.detail = detail
 
 
 def _netloc(url: str) -> str:
@@ -235,9 +227,7 @@ class ArchiveMiddleware:
     def process_exception(self, request: Request, exception: Exception) -> None:
         """A sent request failed without an HTTP answer (called first: highest number)."""
         if self.ctx.stats.answered(request.meta.pop(SEND_KEY, None)):
-            from crawl.spider import _failure_reason
-
-            self.ctx.stats.failure(context.site_for(request.meta), _failure_reason(exception)[0])
+            self.ctx.stats.failure(context.site_for(request.meta), classify_failure(exception)[0])
 
     def process_response(self, request: Request, response: Response) -> Response:
         meta = request.meta

@@ -112,7 +112,7 @@ def scrapy_settings(cs: Any) -> dict[str, Any]:
         # default of 100 parallel item workers per callback output is pure overhead here.
         "CONCURRENT_ITEMS": 1,
         # Scrapy parses each callback's source (inspect + ast) to warn about `return value` in
-        # generators; SiteRun's callbacks are fresh bound methods, so its cache never hits and
+        # generators; the sources' callbacks are fresh bound methods, so its cache never hits and
         # this cost 1-2 ms per response. Our callbacks return nothing.
         "WARN_ON_GENERATOR_RETURN_VALUE": False,
         "DOWNLOAD_DELAY": float(cs.download_delay),

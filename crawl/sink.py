@@ -313,10 +313,6 @@ def serve(inbox: Any, outbox: Any, config: dict[str, Any], live: Any) -> None:
     outbox.send(report)
 
 
-class SinkFailed(RuntimeError):
-    """The writer process stopped: the crawl cannot keep its records and must stop."""
-
-
 class SinkClient:
     """The crawler's end: start the writer process, send it work, collect its report."""
 

@@ -273,20 +273,12 @@ class CrawlState(_FailureLog):
                 "lastmod=COALESCE(?, lastmod) WHERE url=?", (now, modified_at, lastmod, url))
 
     # -- comments --------------------------------------------------------------------------
-    def comment_hash(self, post_url: str, key: str) -> str | None:
-        row = self.db.execute("SELECT content_hash FROM comments WHERE post_url=? AND comment_key=?",
-                              (post_url, key)).fetchone()
-        return row[0] if row else None
-
     def comment_hashes(self, post_url: str) -> dict[str, str]:
         """Key -> content hash of every comment of a post already written (one query per post)."""
         return dict(self.db.execute("SELECT comment_key, content_hash FROM comments WHERE post_url=?", (post_url,)))
 
     def comment_keys(self, post_url: str) -> set[str]:
         return {r[0] for r in self.db.execute("SELECT comment_key FROM comments WHERE post_url=?", (post_url,))}
-
-    def record_comment(self, post_url: str, key: str, content_hash: str) -> None:
-        self.record_comments(post_url, [(key, content_hash)])
 
     def record_comments(self, post_url: str, items: Iterable[tuple[str, str]]) -> None:
         """Note comments (key, content hash) as written, in one commit."""

@@ -27,7 +27,8 @@ from typing import Any
 import duckdb
 import pytest
 
-from crawl.spider import blogger_window, blogger_window_url, narrower_size
+from crawl.discovery.blogger import blogger_window, blogger_window_url
+from crawl.discovery.listing import narrower_size
 from demoblog import faults as fault_rules
 from demoblog.faults import Faults
 from demoblog.generate import generate, truth_dict

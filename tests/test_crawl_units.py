@@ -45,7 +45,7 @@ def test_state_survives_reopen_and_keeps_validators_per_url(tmp_path: Path) -> N
     state.upsert_discovered("s", "http://b.example/p/", platform_post_id="7", page_url="http://b.example/p/",
                             meta={"meta": {"title": "T"}}, published_at=iso(T0), now=iso(T0))
     assert not state.post("http://b.example/p/").complete
-    state.record_comment("http://b.example/p/", "12", "h1")
+    state.record_comments("http://b.example/p/", [("12", "h1")])
     state.complete_post("http://b.example/p/", validators={"http://b.example/p/": Validators('"e1"', None, "x")},
                         now=iso(T0), modified_at=None, lastmod="2024-03-01")
     state.close()
@@ -53,7 +53,7 @@ def test_state_survives_reopen_and_keeps_validators_per_url(tmp_path: Path) -> N
     post = again.post("http://b.example/p/")
     assert post.complete and post.meta == {"meta": {"title": "T"}} and post.lastmod == "2024-03-01"
     assert again.validators("http://b.example/p/").request_headers() == {"If-None-Match": '"e1"'}
-    assert again.comment_hash("http://b.example/p/", "12") == "h1"
+    assert again.comment_hashes("http://b.example/p/") == {"12": "h1"}
     assert again.comment_keys("http://b.example/p/") == {"12"}
     assert again.validators("http://b.example/other") is None
 
@@ -144,3 +144,15 @@ def test_malformed_hrefs_never_break_link_handling() -> None:
             f'<link rel="https://api.w.org/" href="{bad}"></head><body></body></html>')
     assert discover_feeds(page, "http://127.0.0.1/") == []
     assert detect_platform(page, "http://127.0.0.1/").platform in ("generic", "wordpress")
+
+
+def test_wordpress_rest_urls_for_pretty_and_plain_roots() -> None:
+    from crawl.discovery.wordpress import RestListingPage, comments_url, rest_root, with_page
+
+    assert rest_root("http://127.0.0.1:1/") == "http://127.0.0.1:1/wp-json/"
+    assert rest_root("http://127.0.0.1:1/", "http://127.0.0.1:1/?rest_route=/") == "http://127.0.0.1:1/?rest_route=/"
+    pretty = RestListingPage("http://127.0.0.1:1/wp-json/", 2, per_page=10)
+    assert pretty.url == "http://127.0.0.1:1/wp-json/wp/v2/posts?per_page=10&page=2&_embed=1"
+    plain = comments_url("http://127.0.0.1:1/?rest_route=/", "7")
+    assert plain == "http://127.0.0.1:1/?rest_route=/wp/v2/comments&post=7&per_page=100&page=1"
+    assert with_page(plain, 3).endswith("&page=3") and with_page("http://127.0.0.1:1/x", 2).endswith("x?page=2")

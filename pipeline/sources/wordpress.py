@@ -12,7 +12,7 @@ import functools
 import json
 import re
 from dataclasses import dataclass
-from urllib.parse import parse_qs, urljoin, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from pipeline.sources.feeds import FeedParseError, iso_date, parse_feed, parse_xml, to_utc_iso
 from pipeline.sources.htmltext import html_to_text
@@ -265,24 +265,8 @@ def parse_wxr(data: bytes) -> list[WxrItem]:
     return items
 
 
-# --------------------------------------------------------------------------- URLs
-
-
-def rest_root(base_url: str, api_link: str | None = None) -> str:
-    """The REST root: the ``api.w.org`` link when the page gave one, else ``/wp-json/``."""
-    if api_link:
-        return api_link if api_link.endswith("/") or "?" in api_link else api_link + "/"
-    return urljoin(base_url, "/wp-json/")
-
-
-def rest_url(root: str, route: str, **params: object) -> str:
-    """A REST URL under ``root`` for both pretty (``/wp-json/``) and plain (``?rest_route=``) roots."""
-    from urllib.parse import urlencode
-
-    query = urlencode([(k, v) for k, v in params.items() if v is not None])
-    if "rest_route=" in root:
-        return f"{root}{route}" + (f"&{query}" if query else "")
-    return f"{root.rstrip('/')}/{route.lstrip('/')}" + (f"?{query}" if query else "")
+# --------------------------------------------------------------------------- ids in URLs
+# (The REST URLs a crawl asks are built by crawl.discovery.wordpress, which owns that conversation.)
 
 
 def post_id_from_shortlink(url: str) -> str | None:
@@ -293,6 +277,6 @@ def post_id_from_shortlink(url: str) -> str | None:
 
 __all__ = [
     "WpPost", "WpComment", "FeedComment", "WxrItem", "parse_rest_posts", "parse_rest_comments",
-    "parse_comment_feed", "parse_wxr", "total_pages", "rest_root", "rest_url", "iso_date",
+    "parse_comment_feed", "parse_wxr", "total_pages", "iso_date",
     "post_id_from_shortlink",
 ]
