@@ -33,7 +33,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from pipeline.htmltext import PageScan, element_text, normalize_space, parse_date, scan_page
+from pipeline.dates import parse_date
+from pipeline.htmltext import PageScan, element_text, normalize_space, scan_page
 from pipeline.ids import digest
 from pipeline.records import ExtractedComment
 

@@ -18,7 +18,7 @@ from urllib.parse import SplitResult, parse_qs, urlsplit
 
 from pipeline.ids import join_url
 from pipeline.sources.feeds import to_utc_iso
-from pipeline.sources.htmltext import element_text
+from pipeline.htmltext import element_text
 
 _WP_ID = re.compile(r"^(?:comment|li-comment)-(\d+)$")
 _BLOGGER_ID = re.compile(r"^c(\d+)$")
@@ -128,7 +128,7 @@ def parse_wordpress_comments(html: str, url: str = "") -> list[ThreadComment]:
                     depth += 1
             anc = anc.getparent()
         author_el = _own(body, f".//*[{_cls('fn')}]", "comment")
-        author = element_text(author_el) if author_el is not None else None
+        author = element_text((author_el,)) if author_el is not None else None
         link_el = _first(author_el, ".//a[@href]") if author_el is not None else None
         if link_el is None and author_el is not None and author_el.tag == "a":
             link_el = author_el
@@ -137,7 +137,7 @@ def parse_wordpress_comments(html: str, url: str = "") -> list[ThreadComment]:
         content_el = _own(body, f".//*[{_cls('comment-content')}]", "comment")
         if content_el is None:
             content_el = _legacy_wp_content(body)
-        text = element_text(content_el) if content_el is not None else ""
+        text = element_text((content_el,)) if content_el is not None else ""
         out.append(ThreadComment(
             comment_id=match.group(1), parent_id=parent_id, author=author or None,
             author_url=link_el.get("href") if link_el is not None else None,
@@ -225,7 +225,7 @@ def parse_blogger_comments(html: str, url: str = "") -> list[ThreadComment]:
         if block is None:
             block = li
         user = _own(block, f".//cite[{_cls('user')}]", "comment")
-        author = element_text(user) if user is not None else None
+        author = element_text((user,)) if user is not None else None
         link = _first(user, ".//a[@href]") if user is not None else None
         date_link = _own(block, f".//*[{_cls('datetime')}]//a[@href]", "comment")
         published = None
@@ -233,7 +233,7 @@ def parse_blogger_comments(html: str, url: str = "") -> list[ThreadComment]:
             shown = parse_qs(urlsplit(date_link.get("href")).query).get("showComment")
             published = _ms_to_iso(shown[0]) if shown else None
         content = _own(block, f".//*[{_cls('comment-content')}]", "comment")
-        text = element_text(content) if content is not None else ""
+        text = element_text((content,)) if content is not None else ""
         is_author = _own(block, f".//*[{_cls('blog-author')}]", "comment") is not None
         out.append(ThreadComment(
             comment_id=match.group(1), parent_id=parent_id, author=author or None,
@@ -257,7 +257,7 @@ def _parse_blogger_classic(doc) -> list[ThreadComment]:  # noqa: ANN001
         while body is not None and not (body.tag == "dd" and "comment-body" in _classes(body)):
             body = body.getnext() if body.tag == "dd" else None
         author_link = _first(dt, ".//a[@href and not(@name)]")
-        author = element_text(author_link) if author_link is not None else (element_text(dt) or None)
+        author = element_text((author_link,)) if author_link is not None else (element_text((dt,)) or None)
         footer = body.getnext() if body is not None else None
         published = None
         if footer is not None:
@@ -266,7 +266,7 @@ def _parse_blogger_classic(doc) -> list[ThreadComment]:  # noqa: ANN001
                 shown = parse_qs(urlsplit(stamp.get("href")).query).get("showComment")
                 published = _ms_to_iso(shown[0]) if shown else None
         out.append(ThreadComment(match.group(1), None, author, author_link.get("href") if author_link is not None else None,
-                                 published, element_text(body) if body is not None else "", 1, len(out)))
+                                 published, element_text((body,)) if body is not None else "", 1, len(out)))
     return out
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 from pipeline.sources.feeds import FeedParseError, iso_date, parse_feed, parse_xml, to_utc_iso
-from pipeline.sources.htmltext import html_to_text
+from pipeline.htmltext import html_to_text
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ this blog writes its comments in the common generic vocabularies, one style per 
 Threads go 6 deep somewhere, some posts spread their top-level threads over several comment pages
 (``?cpage=N`` links, oldest page first), and unapproved comments exist in the truth but are never
 rendered. Text is produced by a small seeded generator (no copied prose). Stdlib only; the server
-binds loopback addresses only (see :mod:`crawl.testsite`).
+binds loopback addresses only (see :mod:`tests.support.testsite`).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from crawl.testsite import HitLog, _Server
+from tests.support.testsite import HitLog, _Server
 
 UTC = timezone.utc
 # Post i gets STYLES[i % 6]. The order puts the paged posts (4, 9, 10) on microdata (hashed ids)
