@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import format_datetime
 from typing import Any
-from urllib.parse import quote
 
 from demoblog.model import DemoBlog, Post
 
@@ -68,10 +67,6 @@ class HttpError(Exception):
 def esc(value: object) -> str:
     """HTML-escape text and attribute values (quotes included)."""
     return html.escape(str(value), quote=True)
-
-
-def url_path(*segments: str) -> str:
-    return "/".join(quote(s, safe="") for s in segments)
 
 
 def html_response(body: str, last_modified: datetime | None = None, status: int = 200,
