@@ -282,7 +282,9 @@ def _fetch(url: str, max_bytes: int) -> bytes:
     """GET a URL with urllib, reading at most ``max_bytes`` (gzip-encoded bodies are decoded)."""
     import urllib.request
 
-    request = urllib.request.Request(url, headers={"User-Agent": "blogscope-extract/0.1", "Accept-Encoding": "gzip"})
+    # read_source hands over http(s) URLs only, so no file: or custom scheme reaches urllib.
+    headers = {"User-Agent": "blogscope-extract/0.1", "Accept-Encoding": "gzip"}
+    request = urllib.request.Request(url, headers=headers)  # noqa: S310 - http(s) only, see above
     with urllib.request.urlopen(request, timeout=URL_TIMEOUT_S) as response:  # noqa: S310 - http(s) only
         declared = response.headers.get("Content-Length")
         if declared and declared.isdigit() and int(declared) > max_bytes:

@@ -154,7 +154,10 @@ _MOJIBAKE = re.compile(
     "(?:[\u00c2-\u00df][%s]|[\u00e0-\u00ef][%s]{2}|[\u00f0-\u00f4][%s]{3})+"
     % ((re.escape(_CP1252_CONTINUATION),) * 3)
 )
-_MOJIBAKE_HINT = re.compile("[\u00c2\u00c3\u00e2][\u0080-\u00bf\u2018-\u203a\u20ac\u2122\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc]")
+_MOJIBAKE_HINT = re.compile(
+    "[\u00c2\u00c3\u00e2]"
+    "[\u0080-\u00bf\u2018-\u203a\u20ac\u2122\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc]"
+)
 
 
 def declared_charset(data: bytes) -> str | None:

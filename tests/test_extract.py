@@ -240,7 +240,7 @@ def test_extract_source_reads_files(pages):
 
 
 class _BlogHandler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):  # noqa: N802 - http.server's naming
+    def do_GET(self):  # http.server's naming
         if self.path == "/post/":
             body = gzip.compress(blog_page(comments=COMMENTS).encode("utf-8"))
             self.send_response(200)

@@ -326,7 +326,7 @@ def _csv_links(html: str) -> dict[str, list[list[str]]]:
     return out
 
 
-def _parse(html: str):  # noqa: ANN202 - lxml element
+def _parse(html: str):  # lxml element
     import lxml.html
 
     return lxml.html.document_fromstring(html)

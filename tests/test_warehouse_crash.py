@@ -59,7 +59,7 @@ def state(db: Path) -> tuple[int, int, int]:
     return row[:3]
 
 
-def worker(*args: str, **kwargs) -> subprocess.Popen:  # noqa: ANN003
+def worker(*args: str, **kwargs) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "tests.support.warehouse_workers", *args], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
 

@@ -39,7 +39,7 @@ def table_state(db: Path) -> dict[str, tuple[int, int, str]]:
         conn.close()
 
 
-def scalar(db: Path, sql: str, params: list | None = None):  # noqa: ANN201
+def scalar(db: Path, sql: str, params: list | None = None):
     conn = duckdb.connect(str(db), read_only=True)
     try:
         return conn.execute(sql, params or []).fetchone()[0]

@@ -35,7 +35,7 @@ _HENTRY_NAME = ("//*[contains(concat(' ', normalize-space(@class), ' '), ' h-ent
                 " or contains(concat(' ', normalize-space(@class), ' '), ' h-cite ')])]")
 
 
-def _doc(html: str):  # noqa: ANN202
+def _doc(html: str):
     from lxml import html as lxml_html
 
     try:
@@ -44,7 +44,7 @@ def _doc(html: str):  # noqa: ANN202
         return None
 
 
-def _meta_content(doc, *names: str) -> str | None:  # noqa: ANN001
+def _meta_content(doc, *names: str) -> str | None:
     for name in names:
         found = doc.xpath(f"//meta[@property='{name}' or @name='{name}']/@content")
         if found and found[0].strip():
@@ -257,7 +257,7 @@ def _generic_comments(html: str, *, site_id: str, post_url: str, page_url: str, 
         found = extract_comments(html, page_url, fallback=False)
     except TypeError:
         found = extract_comments(html, page_url)
-    except Exception:  # noqa: BLE001 - one page's odd markup must not stop the crawl
+    except Exception:  # one page's odd markup must not stop the crawl
         import logging
 
         logging.getLogger(__name__).exception("generic comment extraction failed on %s", page_url)

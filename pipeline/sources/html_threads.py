@@ -38,7 +38,7 @@ class ThreadComment:
     by_post_author: bool = False
 
 
-def _doc(html: str):  # noqa: ANN202
+def _doc(html: str):
     from lxml import html as lxml_html
 
     try:
@@ -47,16 +47,16 @@ def _doc(html: str):  # noqa: ANN202
         return None
 
 
-def _classes(el) -> set[str]:  # noqa: ANN001
+def _classes(el) -> set[str]:
     return set((el.get("class") or "").split())
 
 
-def _first(el, xpath: str):  # noqa: ANN001, ANN202
+def _first(el, xpath: str):
     found = el.xpath(xpath)
     return found[0] if found else None
 
 
-def _own(el, path: str, stop_class: str):  # noqa: ANN001, ANN202
+def _own(el, path: str, stop_class: str):
     """First descendant matching ``path`` that does not belong to a nested comment."""
     for cand in el.xpath(path):
         anc = cand.getparent()
@@ -147,7 +147,7 @@ def parse_wordpress_comments(html: str, url: str = "") -> list[ThreadComment]:
     return out
 
 
-def _legacy_wp_content(body):  # noqa: ANN001, ANN202
+def _legacy_wp_content(body):
     """Old themes put the paragraphs straight into ``.comment-body`` (or the ``li``) beside meta and reply.
 
     Metadata is recognised as ``blogscope extract`` recognises it (``pipeline.comments``), so a
@@ -245,7 +245,7 @@ def parse_blogger_comments(html: str, url: str = "") -> list[ThreadComment]:
     return _parse_blogger_classic(doc)
 
 
-def _parse_blogger_classic(doc) -> list[ThreadComment]:  # noqa: ANN001
+def _parse_blogger_classic(doc) -> list[ThreadComment]:
     """Classic templates: ``<dl id="comments-block"><dt class="comment-author" id="cID">``, flat."""
     out: list[ThreadComment] = []
     for dt in doc.xpath("//dl[@id='comments-block']/dt"):

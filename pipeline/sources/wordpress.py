@@ -228,7 +228,7 @@ def parse_wxr(data: bytes) -> list[WxrItem]:
     if wp is None:
         raise FeedParseError("not a WordPress export (no wp: namespace)")
 
-    def wpt(el, name: str) -> str | None:  # noqa: ANN001
+    def wpt(el, name: str) -> str | None:
         node = el.find(f"{{{wp}}}{name}")
         return node.text.strip() if node is not None and node.text else None
 

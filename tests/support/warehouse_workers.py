@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 
-def _worker_load(args) -> int:  # noqa: ANN001
+def _worker_load(args) -> int:
     import json
     import resource
     import time
@@ -43,7 +43,7 @@ def _worker_load(args) -> int:  # noqa: ANN001
     return 0
 
 
-def _worker_hold_lock(args) -> int:  # noqa: ANN001
+def _worker_hold_lock(args) -> int:
     import time
 
     from warehouse.lock import writer_lock
@@ -54,7 +54,7 @@ def _worker_hold_lock(args) -> int:  # noqa: ANN001
     return 0
 
 
-def _worker_start_run(args) -> int:  # noqa: ANN001
+def _worker_start_run(args) -> int:
     import time
 
     from warehouse.runs import record_run_start
@@ -65,7 +65,7 @@ def _worker_start_run(args) -> int:  # noqa: ANN001
     return 0
 
 
-def _worker_read(args) -> int:  # noqa: ANN001
+def _worker_read(args) -> int:
     """Open the published database read-only again and again; print every state seen as JSON."""
     import json
     import time

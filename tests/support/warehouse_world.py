@@ -89,7 +89,7 @@ class World:
         self.k = k
         self.sites = [f"site-{chr(97 + i)}" for i in range(sites)]
         self.posts: list[SyntheticPost] = []
-        for s, site in enumerate(self.sites):
+        for site in self.sites:
             for j in range(posts_per_site):
                 i = len(self.posts)
                 topic = i % k
