@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 HOME_DIR ?= demo-home
 
-.PHONY: install install-analysis demo test test-acceptance test-fast bench lock schema-doc clean
+.PHONY: install install-analysis demo lint test test-acceptance test-fast bench lock schema-doc clean
 
 # Creates .venv when missing and installs the locked versions (constraints.txt).
 $(STAMP): pyproject.toml constraints.txt
@@ -23,6 +23,11 @@ install-analysis: install
 ## make demo: serve the bundled demo blog on 127.0.0.1, crawl -> process -> load -> publish -> report
 demo: install
 	$(BIN)/blogscope demo --home $(HOME_DIR)
+
+## make lint: ruff (rules in pyproject.toml [tool.ruff]); checks only, never rewrites a file
+LINT_PATHS := crawl pipeline flows warehouse demoblog tests bench examples
+lint: install
+	$(BIN)/ruff check $(LINT_PATHS)
 
 ## make test: the test suite (under 15 minutes on 2 cores); CI runs it, then make test-acceptance
 test: install

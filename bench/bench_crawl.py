@@ -111,7 +111,7 @@ def serve_snapshot(n_posts: int, seed: int = 7, host: str = "127.0.0.1") -> None
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+        def do_GET(self) -> None:  # stdlib naming
             if self.path == STATS_PATH:
                 body = json.dumps({**counts, "cpu_s": time.process_time()}).encode()
                 self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
@@ -139,7 +139,7 @@ def serve_snapshot(n_posts: int, seed: int = 7, host: str = "127.0.0.1") -> None
 def _server_stats(base_url: str) -> dict[str, float]:
     from urllib.request import urlopen
 
-    with urlopen(base_url.rstrip("/") + STATS_PATH, timeout=10) as resp:  # noqa: S310 - our loopback server
+    with urlopen(base_url.rstrip("/") + STATS_PATH, timeout=10) as resp:  # our loopback server
         return json.loads(resp.read())
 
 

@@ -29,7 +29,7 @@ PLANTED_PER_BLOG = 150
 
 
 def _crawl_demo_blogs(work: Path) -> list[dict[str, Any]]:
-    from crawl.testsite import run_crawl
+    from tests.support.testsite import run_crawl
     from demoblog.generate import add_comment, generate
     from demoblog.server import serve
 

@@ -1,7 +1,7 @@
 """Benchmark: topic-model training on 100,000 documents and inference speed, against plain scikit-learn.
 
-Targets (docs/architecture.md, 2 cores): training on 100k documents within 5 minutes; inference of
-new documents at >= 5,000 documents/s. The 100k documents are built at bench time by recombining
+Targets (docs/architecture.md, "Timing targets"; 2 cores): training on 100k documents within
+5 minutes; inference of new documents at >= 5,000 documents/s. The 100k documents are built at bench time by recombining
 the 3,510 Reddit posts in ``../shared/data/topic-corpora`` (first half of one post + second half
 of another post from the same subreddit, seeded), so vocabulary and lengths stay realistic.
 

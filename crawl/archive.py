@@ -32,7 +32,7 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 # One definition of the archive's own headers, shared with the offline replay.
-from pipeline.sources.warc_replay import (  # noqa: E402
+from pipeline.sources.warc_replay import (  # noqa: E402, F401 - crawl.sink imports them from here
     HEADER_KIND,
     HEADER_META,
     HEADER_PLATFORM,
@@ -68,7 +68,7 @@ class WarcArchive:
             self._index += 1
             if not path.exists():
                 break
-        self._fh = open(path, "ab")  # noqa: SIM115 - kept open for the run, closed in close()
+        self._fh = open(path, "ab")  # kept open for the run, closed in close()
         # warcio serialises each record into a buffer; _put compresses it as its own gzip member.
         self._buf = io.BytesIO()
         self._writer = WARCWriter(self._buf, gzip=False)

@@ -204,7 +204,7 @@ def _make_resolver_class() -> type:
             # without it the guard would never see a name resolution.
             self.reactor.installNameResolver(self)
 
-        def resolveHostName(self, resolutionReceiver: Any, hostName: str, portNumber: int = 0,  # noqa: N802
+        def resolveHostName(self, resolutionReceiver: Any, hostName: str, portNumber: int = 0,
                             addressTypes: Any = None, transportSemantics: str = "TCP") -> Any:
             policy = self.policy
             ok, reason = policy.check(hostName, portNumber)
@@ -216,11 +216,11 @@ def _make_resolver_class() -> type:
             @provider(IResolutionReceiver)
             class Filter:
                 @staticmethod
-                def resolutionBegan(resolution: Any) -> None:  # noqa: N802
+                def resolutionBegan(resolution: Any) -> None:
                     resolutionReceiver.resolutionBegan(resolution)
 
                 @staticmethod
-                def addressResolved(address: Any) -> None:  # noqa: N802
+                def addressResolved(address: Any) -> None:
                     allowed, why = policy.check_resolved(hostName, portNumber, getattr(address, "host", ""))
                     if allowed:
                         resolutionReceiver.addressResolved(address)
@@ -229,7 +229,7 @@ def _make_resolver_class() -> type:
                         policy.note_refused(hostName, portNumber, why)
 
                 @staticmethod
-                def resolutionComplete() -> None:  # noqa: N802
+                def resolutionComplete() -> None:
                     resolutionReceiver.resolutionComplete()
 
             return self.original.resolveHostName(Filter, hostName, portNumber, addressTypes, transportSemantics)

@@ -113,17 +113,17 @@ class _Handler(BaseHTTPRequestHandler):
     def version_string(self) -> str:
         return "nginx" if self.server.blog.flavour == "wordpress" else "GSE"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:  # stdlib signature
         log.debug("%s %s", self.address_string(), format % args)
 
     # -- verbs ---------------------------------------------------------------------------
-    def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+    def do_GET(self) -> None:  # stdlib naming
         self._dispatch(head=False)
 
-    def do_HEAD(self) -> None:  # noqa: N802
+    def do_HEAD(self) -> None:
         self._dispatch(head=True)
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         parts = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
@@ -157,7 +157,7 @@ class _Handler(BaseHTTPRequestHandler):
                     if faults:
                         outcome = fault_rules.after(blog, req, resp, faults)
                         resp, delay_s = outcome.response, outcome.delay_s
-        except Exception:  # a renderer bug must show up in test logs, not hang the client
+        except Exception:  # noqa: BLE001 - a renderer bug must show up in test logs, not hang the client
             log.error("demo blog failed on %s\n%s", self.path, traceback.format_exc())
             resp = Response(status=500, body=b"Internal error in the demo blog\n",
                             content_type="text/plain; charset=UTF-8")

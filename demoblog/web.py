@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import format_datetime
 from typing import Any, Callable
-from urllib.parse import quote
 
 from demoblog.model import DemoBlog, Post
 
@@ -92,10 +91,6 @@ def _plain_invalid(name: str, raw: str) -> HttpError:
 def esc(value: object) -> str:
     """HTML-escape text and attribute values (quotes included)."""
     return html.escape(str(value), quote=True)
-
-
-def url_path(*segments: str) -> str:
-    return "/".join(quote(s, safe="") for s in segments)
 
 
 def html_response(body: str, last_modified: datetime | None = None, status: int = 200,

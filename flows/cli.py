@@ -74,7 +74,7 @@ def _home(args: argparse.Namespace) -> Path:
     return Path(args.home).expanduser().resolve()
 
 
-def _settings(args: argparse.Namespace):  # noqa: ANN202
+def _settings(args: argparse.Namespace):
     from pipeline.settings import load_settings
 
     return load_settings(home=_home(args), config=getattr(args, "config", None))

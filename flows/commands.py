@@ -117,7 +117,7 @@ def _flows(settings: Settings) -> dict[str, Any]:
     return FLOWS
 
 
-def _wrap_job_errors(fn):  # noqa: ANN001, ANN202
+def _wrap_job_errors(fn):
     def inner(args: argparse.Namespace) -> int:
         try:
             return fn(args)

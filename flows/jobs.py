@@ -269,7 +269,7 @@ def topics(settings: Settings, run_id: str, *, refit: bool = False) -> dict[str,
             "posts": len(posts), "comments": len(comments), "c_v": model.c_v, "diversity": model.diversity}
 
 
-def _inferred_rows(tm, model, texts: list[str], ids: list[str], kind: str, run_id: str) -> list[dict[str, Any]]:  # noqa: ANN001
+def _inferred_rows(tm, model, texts: list[str], ids: list[str], kind: str, run_id: str) -> list[dict[str, Any]]:
     """doc_topics rows for documents inferred with a fitted model (no retraining)."""
     inferred = tm.infer(model, texts)
     return tm.result_rows(inferred, run_id=run_id, target_ids=ids, target_kinds=kind)["doc_topics"]
@@ -312,7 +312,7 @@ def report(settings: Settings, out: Path | None = None, *, since: str | None = N
 # --------------------------------------------------------------------------- whole run
 
 
-def writer_lock(settings: Settings, timeout_s: float = 3600):  # noqa: ANN201 - a context manager
+def writer_lock(settings: Settings, timeout_s: float = 3600):  # a context manager
     from warehouse.lock import writer_lock as lock
 
     return lock(settings.working_db.parent, timeout_s=timeout_s)

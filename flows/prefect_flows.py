@@ -66,7 +66,7 @@ for _name in ("prefect.flow_runs", "prefect.task_runs"):
     logging.getLogger(_name).addFilter(_InterruptsSaidOnce())
 
 
-def _settings(home: str, config: str | None, sites: list[dict[str, Any]] | None = None):  # noqa: ANN202
+def _settings(home: str, config: str | None, sites: list[dict[str, Any]] | None = None):
     from pipeline.settings import SiteConfig, load_settings, with_sites
 
     settings = load_settings(home=home, config=config)

@@ -131,7 +131,7 @@ def _serve_until_interrupted(deps: list[Any], server: Any) -> int:
         if server is not None:
             server.stop()
         sys.stdout.flush()
-        os._exit(130)  # noqa: SLF001 - skip Prefect's teardown (see above)
+        os._exit(130)  # skip Prefect's teardown (see above)
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)

@@ -20,7 +20,7 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 
-def _arrow_type(hint: Any):  # noqa: ANN202 - pyarrow types
+def _arrow_type(hint: Any):  # pyarrow types
     import pyarrow as pa
 
     origin = typing.get_origin(hint)
@@ -51,7 +51,7 @@ def write_records(path: Path, records: Iterable[Any], cls: type) -> int:
     return write_columns(path, columns, arrow_schema(cls))
 
 
-def write_rows(path: Path, rows: list[dict[str, Any]], schema=None) -> int:  # noqa: ANN001
+def write_rows(path: Path, rows: list[dict[str, Any]], schema=None) -> int:
     """Write plain dict rows (all with the same keys) as Parquet atomically."""
     import pyarrow as pa
 
@@ -65,14 +65,14 @@ def write_rows(path: Path, rows: list[dict[str, Any]], schema=None) -> int:  # n
     return write_columns(path, columns, schema)
 
 
-def write_columns(path: Path, columns: dict[str, list[Any]], schema) -> int:  # noqa: ANN001
+def write_columns(path: Path, columns: dict[str, list[Any]], schema) -> int:
     import pyarrow as pa
 
     table = pa.table({name: pa.array(columns[name], type=schema.field(name).type) for name in schema.names})
     return _write_table(path, table)
 
 
-def _write_table(path: Path, table) -> int:  # noqa: ANN001
+def _write_table(path: Path, table) -> int:
     import pyarrow.parquet as pq
 
     path.parent.mkdir(parents=True, exist_ok=True)

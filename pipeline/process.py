@@ -280,13 +280,13 @@ def _unique(rows: list[dict[str, Any]], key: tuple[str, ...]) -> list[dict[str, 
     return out
 
 
-def _replace(record, **changes):  # noqa: ANN001, ANN202
+def _replace(record, **changes):
     import dataclasses
 
     return dataclasses.replace(record, **changes)
 
 
-def _score_row(kind: str, target: str, res, run_id: str) -> SentimentScore:  # noqa: ANN001
+def _score_row(kind: str, target: str, res, run_id: str) -> SentimentScore:
     from pipeline import sentiment
 
     return SentimentScore(kind, target, sentiment.SCORER_NAME, sentiment.SCORER_VERSION, res.compound, res.label,
@@ -354,7 +354,7 @@ def build_comments(raw_comments: Iterable[RawComment], url_to_pid: dict[str, str
     return out
 
 
-def extract_posts(raw_posts: list[RawPost], settings: ProcessSettings, progress: bool = False):  # noqa: ANN201
+def extract_posts(raw_posts: list[RawPost], settings: ProcessSettings, progress: bool = False):
     """url -> Extracted for each post page, in worker processes with a per-page timeout.
 
     A page that times out or kills its worker gets an ``Extracted`` with that status (the
@@ -387,14 +387,14 @@ def extract_posts(raw_posts: list[RawPost], settings: ProcessSettings, progress:
     return out
 
 
-def _extract_one(doc: tuple[str, str], max_bytes: int):  # noqa: ANN202 - runs in a worker
+def _extract_one(doc: tuple[str, str], max_bytes: int):  # runs in a worker
     from pipeline.extract import extract_page
 
     url, html = doc
     return extract_page(html, url, max_bytes=max_bytes)
 
 
-def _progress(total: int, desc: str, enabled: bool):  # noqa: ANN202
+def _progress(total: int, desc: str, enabled: bool):
     from tqdm import tqdm
 
     return tqdm(total=total, desc=desc, unit="page", disable=not enabled or total < 20, file=sys.stderr,

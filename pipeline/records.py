@@ -10,7 +10,7 @@ Records travel between processes as JSON lines; ``to_dict`` / ``from_dict`` are 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -204,12 +204,3 @@ class CrawlFailure:
     last_seen: str
     run_id: str  # the run whose snapshot this is
 
-
-@dataclass(frozen=True, slots=True)
-class Counts:
-    """Stage accounting: forwarded + sum(dropped) + sum(errors) == seen."""
-
-    seen: int = 0
-    forwarded: int = 0
-    dropped: dict[str, int] = field(default_factory=dict)
-    errors: dict[str, int] = field(default_factory=dict)

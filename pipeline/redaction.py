@@ -379,7 +379,7 @@ class Redactor:
             text = pattern.sub(self._replacer(replacement, kind, counts), text)
         return text
 
-    def _replacer(self, replacement: str, kind: str, counts: Counter[str]):  # noqa: ANN202
+    def _replacer(self, replacement: str, kind: str, counts: Counter[str]):
         def replace(m: re.Match[str]) -> str:
             counts[kind] += 1
             if kind == "url" and self.index.lookup("url:" + normalise_url(m.group(0))):

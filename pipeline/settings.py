@@ -8,6 +8,7 @@ Sources, later ones winning: built-in defaults < the TOML file (``--config``, el
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import tomllib
 from collections.abc import Iterable
@@ -69,7 +70,6 @@ class PrivacySettings:
     # when empty, so pseudonyms stay stable across runs of one home.
     pseudonym_key: str = ""
     report_comment_text: bool = False  # verbatim comment text in the report
-    redact_exports: bool = True
     # Days to keep the raw WARC archive (the only place raw names stay); 0 keeps it forever.
     # Older archive files are deleted after each successful load.
     keep_raw_days: int = 0
@@ -127,6 +127,16 @@ _SECTIONS = {
     "topics": TopicSettings,
     "privacy": PrivacySettings,
     "schedule": ScheduleSettings,
+}
+
+
+LOGGER = logging.getLogger(__name__)
+
+# Settings no release reads any more: an old config that still has one loads, with a warning,
+# instead of failing as an unknown setting would. (section class, key) -> what to tell the user.
+_RETIRED = {
+    ("PrivacySettings", "redact_exports"): "[privacy] redact_exports is no longer read (exports are always "
+                                           "redacted); remove it",
 }
 
 
@@ -216,7 +226,13 @@ def _coerce(cls: type, name: str, value: Any, where: str) -> Any:
 
 
 def _section(cls: type, data: dict[str, Any], where: str) -> Any:
-    kwargs = {k: _coerce(cls, k, v, f"{where} [{cls.__name__}]") for k, v in data.items()}
+    kwargs = {}
+    for key, value in data.items():
+        retired = _RETIRED.get((cls.__name__, key))
+        if retired:
+            LOGGER.warning("%s: %s", where, retired)
+            continue
+        kwargs[key] = _coerce(cls, key, value, f"{where} [{cls.__name__}]")
     return cls(**kwargs)
 
 

@@ -1,8 +1,9 @@
 """Stage accounting: every record ends forwarded, dropped with a named reason, or errored.
 
-A stage is a plain function over records. Per-record work returns a result or raises
-``Reject(reason)``; :class:`StageCounter` counts ``forwarded / dropped_<reason> / error_<type>``
-and keeps the quarantine rows, so a run's counts always add up.
+A stage is a plain function over records. Each record ends in one call on a
+:class:`StageCounter`: ``ok()``, ``drop(key, reason)`` or ``error(key, exc)``; it counts
+``forwarded / dropped_<reason> / error_<type>`` and keeps the quarantine rows, so a run's counts
+always add up.
 """
 
 from __future__ import annotations
@@ -14,15 +15,6 @@ from dataclasses import dataclass, field
 from pipeline.records import Quarantined
 
 log = logging.getLogger(__name__)
-
-
-class Reject(Exception):
-    """A record refused for a named reason (not a bug: it goes to quarantine)."""
-
-    def __init__(self, reason: str, detail: str = "") -> None:
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
-        self.detail = detail
 
 
 class ErrorBudgetExceeded(RuntimeError):

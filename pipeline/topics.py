@@ -326,7 +326,8 @@ class NMFTopicModel(_BaseTopicModel):
         """Fit with restarts; the lowest reconstruction error wins (ties: the earliest restart).
 
         Restart 0 is ``nndsvd`` (no randomness; good on sparse text), the others are seeded random
-        starts; corpora above ``restart_docs`` documents get the nndsvd start only. With ``warm_start`` (a retrain), the previous run's topics are also tried as a start,
+        starts; corpora above ``restart_docs`` documents get the nndsvd start only. With
+        ``warm_start`` (a retrain), the previous run's topics are also tried as a start,
         and kept when their error is within ``warm_tolerance`` (relative) of the best restart: among
         equally good solutions the one continuous with history wins, so topic ids stay put.
         """
@@ -779,9 +780,9 @@ def _warm_start_components(previous: Any) -> tuple[list[str], np.ndarray] | None
 def _load_numeric_libraries() -> None:
     """Import everything that brings a BLAS / OpenMP runtime, so one thread limit covers them all."""
     import gensim.models  # noqa: F401
-    import scipy.optimize  # noqa: F401
+    import scipy.optimize
     import scipy.sparse  # noqa: F401
-    import sklearn.decomposition  # noqa: F401
+    import sklearn.decomposition
     import sklearn.preprocessing  # noqa: F401
     from gensim.models.coherencemodel import CoherenceModel  # noqa: F401
 

@@ -36,7 +36,7 @@ def project_root() -> Path:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def shared_prefect_server(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+def shared_prefect_server(tmp_path_factory: pytest.TempPathFactory):
     """One API-only Prefect server on 127.0.0.1 for the whole session, named by ``PREFECT_API_URL``.
 
     Every ``blogscope run`` without a server starts its own (7-20 s on 2 cores); with dozens of

@@ -21,7 +21,7 @@ def _get(url: str) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def blogger_site():  # noqa: ANN201
+def blogger_site():
     blog = generate("blogger", n_posts=8)
     with serve(blog) as server:
         yield server
@@ -34,7 +34,7 @@ def test_label_urls_are_recognised() -> None:
     assert not is_label_url("http://127.0.0.1:8000/2024/01/a.html?q=/search/label/x")
 
 
-def test_labels_from_the_feed_and_the_page_are_categories(blogger_site) -> None:  # noqa: ANN001
+def test_labels_from_the_feed_and_the_page_are_categories(blogger_site) -> None:
     post = next(p for p in blogger_site.blog.listed_posts() if len(p.categories) > 1)
     assert not post.tags, "demo truth: a Blogger post has labels (categories) and no tags"
     feed = parse_posts_feed(_get(blogger_site.base_url + "feeds/posts/default?max-results=500"),

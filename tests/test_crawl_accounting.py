@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from crawl.output import CrawlStats
-from crawl.testsite import hostile_blog, internal_server, run_crawl
+from tests.support.testsite import hostile_blog, internal_server, run_crawl
 from demoblog.generate import generate
 from demoblog.server import serve
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from crawl.testsite import run_crawl
+from tests.support.testsite import run_crawl
 from demoblog.generate import add_comment, generate, truth_dict
 from demoblog.server import serve
 

@@ -1,6 +1,6 @@
 """The real crawler against a generic blog (not WordPress, not Blogger) over HTTP on 127.0.0.1.
 
-The blog (:mod:`crawl.fixtures_generic`) has no generator meta, no REST API and no Blogger feeds;
+The blog (:mod:`tests.support.generic_blog`) has no generator meta, no REST API and no Blogger feeds;
 its reader comments are threaded in schema.org microdata (``Comment`` and the older
 ``UserComments``), microformats (``h-cite``) and three plain ``div.comment#comment-N`` layouts
 (replies in a sibling list of a classed or of a bare ``li``, or nested in the comment), three posts spread their comments over three comment pages
@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from crawl.fixtures_generic import (
+from tests.support.generic_blog import (
     STYLES,
     comment_page_count,
     generate_generic_blog,
@@ -28,7 +28,7 @@ from crawl.fixtures_generic import (
     serve_generic_blog,
     truth_dict,
 )
-from crawl.testsite import run_crawl
+from tests.support.testsite import run_crawl
 
 SITES = ("generic-full", "generic-archive")
 

@@ -74,7 +74,7 @@ class _FakeUpstream:
         self.table = table
         self.asked: list[str] = []
 
-    def resolveHostName(self, receiver, hostName, portNumber=0, addressTypes=None, transportSemantics="TCP"):  # noqa: N802, ANN001, ANN201
+    def resolveHostName(self, receiver, hostName, portNumber=0, addressTypes=None, transportSemantics="TCP"):
         from twisted.internet.address import IPv4Address
 
         self.asked.append(hostName)
@@ -90,13 +90,13 @@ class _Receiver:
         self.addresses: list[str] = []
         self.complete = False
 
-    def resolutionBegan(self, resolution) -> None:  # noqa: N802, ANN001
+    def resolutionBegan(self, resolution) -> None:
         pass
 
-    def addressResolved(self, address) -> None:  # noqa: N802, ANN001
+    def addressResolved(self, address) -> None:
         self.addresses.append(address.host)
 
-    def resolutionComplete(self) -> None:  # noqa: N802
+    def resolutionComplete(self) -> None:
         self.complete = True
 
 

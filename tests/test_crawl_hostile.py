@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from crawl.testsite import crawl_command, disqus_blog, hostile_blog, internal_server, read_raw
+from tests.support.testsite import crawl_command, disqus_blog, hostile_blog, internal_server, read_raw
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from demoblog.generate import generate
 from demoblog.server import serve
-from crawl.testsite import run_crawl
+from tests.support.testsite import run_crawl
 
 ROOT = Path(__file__).resolve().parent.parent
 

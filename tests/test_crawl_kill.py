@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from crawl.testsite import crawl_command, read_raw
+from tests.support.testsite import crawl_command, read_raw
 from demoblog.generate import generate, truth_dict
 from demoblog.server import serve
 

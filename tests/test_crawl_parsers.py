@@ -9,7 +9,7 @@ import pytest
 
 from pipeline.sources import blogger, feeds, html_threads, wordpress
 from pipeline.sources.detect import detect_comment_system, detect_platform
-from pipeline.sources.htmltext import html_to_text
+from pipeline.htmltext import html_to_text
 
 
 @pytest.fixture(scope="module")
@@ -248,14 +248,14 @@ def test_html_to_text_of_plain_text_matches_the_lxml_path() -> None:
 
     from lxml import html as lxml_html
 
-    from pipeline.sources import htmltext
+    from pipeline import htmltext
 
     def through_lxml(fragment: str) -> str:
         try:
             root = lxml_html.fragment_fromstring(fragment, create_parent="div")
         except Exception:  # noqa: BLE001 - control characters: html_to_text's own fallback
-            return htmltext._normalise(re.sub(r"<[^>]+>", " ", fragment))
-        return htmltext.element_text(root)
+            return htmltext.normalize_breaks(re.sub(r"<[^>]+>", " ", fragment))
+        return htmltext.element_text((root,))
 
     rng = random.Random(7)
     alphabet = string.ascii_letters + " \t\n\f\v\u00a0\u2028\x85\x1f\ufeffé—'\"/>;#"

@@ -27,8 +27,8 @@ from typing import Any
 
 import pytest
 
-from crawl.fixtures_generic import serve_saved_pages
-from crawl.testsite import run_crawl
+from tests.support.generic_blog import serve_saved_pages
+from tests.support.testsite import run_crawl
 
 pytestmark = [pytest.mark.slow, pytest.mark.acceptance]
 

@@ -303,7 +303,7 @@ def test_served_site_shows_every_visible_comment_and_nothing_hidden(full, flavou
     assert not bad
     assert stats["by_status"].get("500") is None
     # Well-formed XML and JSON everywhere.
-    for url, (_, ctype, body) in pages.items():
+    for _url, (_, ctype, body) in pages.items():
         if "xml" in ctype:
             ET.fromstring(body)
         elif "json" in ctype:
@@ -581,20 +581,20 @@ def test_blogger_feeds_follow_blogger_conventions(full):
             feed = ET.fromstring(fetch(url)[2])
             entries += feed.findall(f"{ATOM_NS}entry")
             total = int(feed.findtext("{http://a9.com/-/spec/opensearchrss/1.0/}totalResults"))
-            nxt = [l.get("href") for l in feed.findall(f"{ATOM_NS}link") if l.get("rel") == "next"]
+            nxt = [link.get("href") for link in feed.findall(f"{ATOM_NS}link") if link.get("rel") == "next"]
             url = nxt[0] if nxt else None
         comments, url = [], f"{base}/feeds/{post.platform_post_id}/comments/default?max-results=5"
         while url:
             feed = ET.fromstring(fetch(url)[2])
             comments += feed.findall(f"{ATOM_NS}entry")
-            nxt = [l.get("href") for l in feed.findall(f"{ATOM_NS}link") if l.get("rel") == "next"]
+            nxt = [link.get("href") for link in feed.findall(f"{ATOM_NS}link") if link.get("rel") == "next"]
             url = nxt[0] if nxt else None
         raw = fetch(base + "/feeds/posts/default")[2].decode()
     assert total == len(listed) == len(entries)
     for entry, p in zip(entries, listed):
         assert entry.findtext(f"{ATOM_NS}id") == f"tag:blogger.com,1999:blog-{blog.blog_id}.post-{p.platform_post_id}"
         assert datetime.fromisoformat(entry.findtext(f"{ATOM_NS}published")) == p.published
-        links = {(l.get("rel"), l.get("type")): l.get("href") for l in entry.findall(f"{ATOM_NS}link")}
+        links = {(link.get("rel"), link.get("type")): link.get("href") for link in entry.findall(f"{ATOM_NS}link")}
         assert links[("alternate", "text/html")] == base + blog.post_path(p)
         assert links[("replies", "application/atom+xml")] == f"{base}/feeds/{p.platform_post_id}/comments/default"
         assert entry.findtext("{http://purl.org/syndication/thread/1.0}total") == str(len(p.visible_comments()))
@@ -608,7 +608,7 @@ def test_blogger_feeds_follow_blogger_conventions(full):
     for entry in comments:
         cid = entry.findtext(f"{ATOM_NS}id").rsplit("post-", 1)[1]
         c = by_id[cid]
-        related = [l.get("href") for l in entry.findall(f"{ATOM_NS}link") if l.get("rel") == "related"]
+        related = [link.get("href") for link in entry.findall(f"{ATOM_NS}link") if link.get("rel") == "related"]
         assert related == ([f"{base}/feeds/{post.platform_post_id}/comments/default/{c.parent_id}"] if c.parent_id else [])
         reply_to = entry.find(f"{thr}in-reply-to")
         assert reply_to.get("ref") == f"tag:blogger.com,1999:blog-{blog.blog_id}.post-{post.platform_post_id}"
@@ -837,7 +837,7 @@ def test_comment_markup_uses_the_classes_real_blogs_use(shared_data, small, flav
     with serve(blog) as server:
         for post in blog.posts:
             if post.public and post.visible_comments():
-                page = f"comment-page-1/" if flavour == "wordpress" else "?commentPage=1"
+                page = "comment-page-1/" if flavour == "wordpress" else "?commentPage=1"
                 ours |= _comment_classes(_lxml(fetch(server.base_url.rstrip("/") + blog.post_path(post) + page)[2]), xpath)
     assert common and common <= ours, sorted(common - ours)
 
@@ -853,7 +853,7 @@ def test_feeds_carry_the_elements_real_platform_feeds_carry(shared_data, small):
 
     def child_tags(path_or_bytes, item_path):
         root = ET.fromstring(path_or_bytes if isinstance(path_or_bytes, bytes) else path_or_bytes.read_bytes())
-        return [({c.tag for c in item}, {(l.get("rel"), l.get("type")) for l in item.findall(f"{ATOM_NS}link")})
+        return [({c.tag for c in item}, {(link.get("rel"), link.get("type")) for link in item.findall(f"{ATOM_NS}link")})
                 for item in root.iter(item_path)]
 
     wp_common = set.intersection(*[tags for f in wp_feeds for tags, _ in child_tags(f, "item")])

@@ -17,7 +17,7 @@ import pytest
 from flows.cli import EXAMPLES
 from warehouse.load import load_run
 from warehouse.publish import publish
-from warehouse.testing import World
+from tests.support.warehouse_world import World
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

@@ -17,9 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.extract import extract_page, extract_page_and_comments, extract_paths, extract_source, page_metadata
+from pipeline.extract import extract_page, extract_page_and_comments, extract_paths, extract_source
+from pipeline.metadata import page_metadata
 from pipeline.extract_cli import main as extract_main
-from pipeline.htmltext import decode_html, parse_html, parse_date, repair_mojibake
+from pipeline.dates import parse_date
+from pipeline.htmltext import decode_html, parse_html, repair_mojibake
 
 ARTICLE = (
     "Group therapy gives people a place to say out loud what they have carried alone for years. "
@@ -238,7 +240,7 @@ def test_extract_source_reads_files(pages):
 
 
 class _BlogHandler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):  # noqa: N802 - http.server's naming
+    def do_GET(self):  # http.server's naming
         if self.path == "/post/":
             body = gzip.compress(blog_page(comments=COMMENTS).encode("utf-8"))
             self.send_response(200)

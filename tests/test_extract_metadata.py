@@ -14,7 +14,7 @@ import json
 import re
 from pathlib import Path
 
-from pipeline.extract import page_metadata
+from pipeline.metadata import page_metadata
 from pipeline.htmltext import html_to_unicode, parse_html
 
 FLOORS = {"title": 0.88, "byline": 0.62, "date": 0.70, "site": 0.88}

@@ -235,7 +235,7 @@ def test_side_effecting_tasks_are_never_answered_from_prefects_cache(tmp_path: P
     """
     import shutil
 
-    from warehouse.testing import World
+    from tests.support.warehouse_world import World
 
     home = tmp_path / "home"
     run_id = "20260101T000000Z-0001"

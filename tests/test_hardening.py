@@ -323,7 +323,7 @@ def test_a_url_given_twice_is_one_site(tmp_path: Path) -> None:
 class _Pages(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         if self.path == "/chunked-big":
             self.send_response(200)
             self.send_header("Content-Type", "text/html")

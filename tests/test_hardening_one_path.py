@@ -1,6 +1,6 @@
 """One extraction path (issue 18): ``blogscope run`` and ``blogscope extract`` read hostile pages alike.
 
-The hostile content blog (``crawl.testsite.hostile_content_blog``, 127.0.0.1) serves a comment
+The hostile content blog (``tests.support.testsite.hostile_content_blog``, 127.0.0.1) serves a comment
 without a body element, Windows-1252 bytes labelled UTF-8, UTF-8 labelled ISO-8859-1, a page
 nested 100,000 elements deep and an empty page. The same URLs go through the whole run (crawl ->
 process -> load, real DuckDB) and through ``blogscope extract``; both must find the same text,
@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from crawl.testsite import CONTENT_PAGES, RAW_COMMENTER_NAME, hostile_content_blog
+from tests.support.testsite import CONTENT_PAGES, RAW_COMMENTER_NAME, hostile_content_blog
 from pipeline.privacy import load_or_create_key, pseudonym
 
 ROOT = Path(__file__).resolve().parent.parent

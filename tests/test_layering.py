@@ -1,4 +1,4 @@
-"""The layering of architecture.md, kept true by walking the imports."""
+"""The layering of docs/architecture.md ("Layers"), kept true by walking the imports."""
 
 from __future__ import annotations
 

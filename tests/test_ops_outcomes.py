@@ -202,7 +202,7 @@ def test_only_loopback_prefect_servers_are_asked_for_their_health() -> None:
 def published_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from warehouse.load import load_run
     from warehouse.publish import publish
-    from warehouse.testing import World
+    from tests.support.warehouse_world import World
 
     home = tmp_path_factory.mktemp("home")
     World(seed=5, sites=1, posts_per_site=6, max_comments=4).write_run(home / "runs" / "r1" / "processed", "r1")

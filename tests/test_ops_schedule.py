@@ -42,7 +42,7 @@ def _scheduled_runs(db: Path) -> list[tuple[str, str, str]]:
         return []
 
 
-def _wait_for(predicate, timeout_s: float, what: str, proc: subprocess.Popen, log: Path):  # noqa: ANN001, ANN202
+def _wait_for(predicate, timeout_s: float, what: str, proc: subprocess.Popen, log: Path):
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         value = predicate()

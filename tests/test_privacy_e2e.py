@@ -49,7 +49,7 @@ def _blogscope(*args: str, home: Path, ok: tuple[int, ...] = (0,)) -> subprocess
     return proc
 
 
-def _plant(blog, comments: list[tuple[str, str]], post: int) -> None:  # noqa: ANN001
+def _plant(blog, comments: list[tuple[str, str]], post: int) -> None:
     public = [p.index for p in blog.posts if p.public]
     for author, text in comments:
         add_comment(blog, public[post], author=author, text=text)

@@ -326,7 +326,7 @@ def _csv_links(html: str) -> dict[str, list[list[str]]]:
     return out
 
 
-def _parse(html: str):  # noqa: ANN202 - lxml element
+def _parse(html: str):  # lxml element
     import lxml.html
 
     return lxml.html.document_fromstring(html)
@@ -778,7 +778,7 @@ def test_report_reads_the_warehouse_synthetic_world(tmp_path: Path) -> None:
     replies, several runs) renders too: the report holds no assumption of this file's fixture."""
     from warehouse.load import load_run
     from warehouse.publish import publish
-    from warehouse.testing import World, world_totals
+    from tests.support.warehouse_world import World, world_totals
 
     world = World(seed=3, sites=2, posts_per_site=25, days=200)
     working = tmp_path / "work" / "warehouse.duckdb"

@@ -16,7 +16,7 @@ from flows.cli import main
 from warehouse.load import load_run
 from warehouse.publish import publish
 from warehouse.search import search
-from warehouse.testing import World
+from tests.support.warehouse_world import World
 
 BIN = Path(sys.executable).parent
 

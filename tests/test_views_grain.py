@@ -10,7 +10,7 @@ import pytest
 
 from warehouse.load import load_run
 from warehouse.publish import publish
-from warehouse.testing import World
+from tests.support.warehouse_world import World
 
 # Counts straight from the base tables. A post "with a topic" is one with a dominant topic under
 # the current model (v_post_topics, itself checked to hold one row per post).

@@ -1,7 +1,7 @@
 """Crashes, full disks, locks and concurrent readers, with real processes and real DuckDB files.
 
-Each test runs ``python -m warehouse.testing WORKER ...`` subprocesses (see warehouse/testing.py)
-and checks "nothing lost, nothing doubled" in SQL: count(*) = count(DISTINCT key) = expected.
+Each test runs ``python -m tests.support.warehouse_workers WORKER ...`` subprocesses (see
+tests/support/warehouse_workers.py) and checks "nothing lost, nothing doubled" in SQL: count(*) = count(DISTINCT key) = expected.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from warehouse.errors import WarehouseBusy
 from warehouse.load import load_run
 from warehouse.lock import writer_lock
 from warehouse.publish import publish
-from warehouse.testing import World
+from tests.support.warehouse_world import World
 
 ROOT = Path(__file__).resolve().parent.parent
 KILL_SEEDS = (1, 2, 3, 4, 5, 6)
@@ -59,9 +59,9 @@ def state(db: Path) -> tuple[int, int, int]:
     return row[:3]
 
 
-def worker(*args: str, **kwargs) -> subprocess.Popen:  # noqa: ANN003
-    return subprocess.Popen([sys.executable, "-m", "warehouse.testing", *args], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, **kwargs)
+def worker(*args: str, **kwargs) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "tests.support.warehouse_workers", *args], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
 
 
 def wait_line(proc: subprocess.Popen, expected: str) -> None:

@@ -18,7 +18,7 @@ from warehouse.errors import IntegrityError, LoadError
 from warehouse.load import SPECS, load_run
 from warehouse.publish import publish
 from warehouse.runs import mark_stale_runs_crashed, record_run_finish, record_run_start
-from warehouse.testing import EPOCH, World, world_totals
+from tests.support.warehouse_world import EPOCH, World, world_totals
 
 ROOT = Path(__file__).resolve().parent.parent
 KEYS = {spec.table: spec.key for spec in SPECS.values()} | {"post_versions": ("post_id", "content_hash")}
@@ -39,7 +39,7 @@ def table_state(db: Path) -> dict[str, tuple[int, int, str]]:
         conn.close()
 
 
-def scalar(db: Path, sql: str, params: list | None = None):  # noqa: ANN201
+def scalar(db: Path, sql: str, params: list | None = None):
     conn = duckdb.connect(str(db), read_only=True)
     try:
         return conn.execute(sql, params or []).fetchone()[0]
@@ -264,8 +264,8 @@ def test_runs_start_finish_and_a_killed_run_is_marked_crashed(tmp_path: Path) ->
     db = working(tmp_path)
     record_run_start(db, "ok-run", kind="run", config={"sites": ["a"]})
     record_run_finish(db, "ok-run", status="completed", counts={"posts": 3})
-    proc = subprocess.Popen([sys.executable, "-m", "warehouse.testing", "start-run", str(db), "killed-run", "60"],
-                            cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-m", "tests.support.warehouse_workers", "start-run", str(db),
+                             "killed-run", "60"], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout.readline().strip() == "started"
     finally:

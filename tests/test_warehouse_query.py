@@ -16,7 +16,7 @@ from warehouse.publish import publish
 from warehouse.query import QueryFailed, QueryRefused, QueryTimeout, check_sql, format_result, query, query_file
 from warehouse.redact import redact_array, redact_text
 from warehouse.search import search
-from warehouse.testing import World
+from tests.support.warehouse_world import World
 
 HOSTILE = [
     "COPY comments TO '/tmp/stolen.csv'",

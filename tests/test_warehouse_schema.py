@@ -13,7 +13,7 @@ from warehouse.errors import MigrationError
 from warehouse.load import load_run
 from warehouse.publish import publish
 from warehouse.schema_doc import generate
-from warehouse.testing import World
+from tests.support.warehouse_world import World
 
 ROOT = Path(__file__).resolve().parent.parent
 CORE_TABLES = {"sites", "runs", "posts", "post_aliases", "comments", "sentiment", "model_runs", "topics",

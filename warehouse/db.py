@@ -124,7 +124,7 @@ def connect_writer(path: Path | str, *, migrate_schema: bool = True) -> "duckdb.
             migrate(conn)
     except duckdb.Error as exc:
         conn.close()
-        raise disk_full_error(exc, path) or exc
+        raise disk_full_error(exc, path) or exc  # noqa: B904 - exc itself, or the one-line full-disk error
     except BaseException:
         conn.close()
         raise
@@ -221,7 +221,7 @@ def migrate(db: "Path | str | duckdb.DuckDBPyConnection") -> list[str]:
             conn.execute("CHECKPOINT")
             return done
         except duckdb.Error as exc:
-            raise disk_full_error(exc, path) or exc
+            raise disk_full_error(exc, path) or exc  # noqa: B904 - exc itself, or the one-line full-disk error
         finally:
             conn.close()
 

@@ -58,7 +58,7 @@ def path_inside(folder: Path | str, name: str) -> Path:
     return path
 
 
-def _relations(conn) -> dict[str, str]:  # noqa: ANN001 - a DuckDB connection
+def _relations(conn) -> dict[str, str]:  # a DuckDB connection
     rows = conn.execute("""
         SELECT table_name, 'table' FROM duckdb_tables() WHERE schema_name = 'main' AND NOT internal
         UNION ALL
@@ -66,7 +66,7 @@ def _relations(conn) -> dict[str, str]:  # noqa: ANN001 - a DuckDB connection
     return {name: kind for name, kind in rows}
 
 
-def _check_pseudonyms(conn) -> None:  # noqa: ANN001
+def _check_pseudonyms(conn) -> None:
     from warehouse.checks import checks
 
     columns = {r[0] for r in conn.execute(
@@ -160,19 +160,19 @@ def export(published_db: Path | str, out_dir: Path | str, fmt: str = "parquet",
     return written
 
 
-def _csv_schema(schema):  # noqa: ANN001, ANN202 - CSV has no lists: they are written as JSON text
+def _csv_schema(schema):  # CSV has no lists: they are written as JSON text
     import pyarrow as pa
 
     return pa.schema([pa.field(f.name, pa.string()) if _is_nested(f.type) else f for f in schema])
 
 
-def _is_nested(t) -> bool:  # noqa: ANN001
+def _is_nested(t) -> bool:
     import pyarrow as pa
 
     return pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_struct(t) or pa.types.is_map(t)
 
 
-def _csv_batch(batch, *, neutralise: bool = True):  # noqa: ANN001, ANN202
+def _csv_batch(batch, *, neutralise: bool = True):
     import json
 
     import pyarrow as pa

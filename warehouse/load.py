@@ -404,7 +404,7 @@ def load_run(db_path: Path | str, run_dir: Path | str, run_id: str, *, only: Ite
 
 
 def _load(conn: "duckdb.DuckDBPyConnection", folder: Path, run_id: str, specs: list[TableSpec],
-          run_checks, phase: list[str]) -> LoadResult:  # noqa: ANN001
+          run_checks, phase: list[str]) -> LoadResult:
     import duckdb
 
     loader = _Loader(conn, folder, run_id)
@@ -449,7 +449,7 @@ def _load(conn: "duckdb.DuckDBPyConnection", folder: Path, run_id: str, specs: l
 
 
 def load_and_publish(home: Path | str, run_id: str, *, run_dir: Path | str | None = None,
-                     lock_timeout_s: float = DEFAULT_TIMEOUT_S, **kwargs) -> LoadResult:  # noqa: ANN003
+                     lock_timeout_s: float = DEFAULT_TIMEOUT_S, **kwargs) -> LoadResult:
     """Load a run of ``HOME/runs/RUN_ID`` and publish, under one hold of the write lock."""
     from warehouse.publish import publish
 

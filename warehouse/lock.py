@@ -95,13 +95,6 @@ def _release(path: Path) -> None:
                 os.close(held.fd)
 
 
-def holds_lock(work_dir_or_lock: Path | str) -> bool:
-    """True when this process holds the write lock."""
-    path = lock_path(work_dir_or_lock)
-    with _mutex:
-        return str(path.resolve()) in _held
-
-
 @contextlib.contextmanager
 def writer_lock(work_dir_or_lock: Path | str, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> Iterator[Path]:
     """Hold ``HOME/work/write.lock`` for the block; wait up to ``timeout_s`` for another writer.

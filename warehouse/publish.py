@@ -29,7 +29,7 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _refresh_search(conn) -> None:  # noqa: ANN001 - a DuckDB connection
+def _refresh_search(conn) -> None:  # a DuckDB connection
     """Bring stale search indexes up to date (a load killed after its commit leaves them stale)."""
     from warehouse.search import refresh_search_indexes
 
@@ -47,7 +47,8 @@ def publish(working_db: Path | str, published_db: Path | str, *,
     """Copy the checkpointed working database onto ``published_db`` atomically.
 
     Takes the write lock (re-entrant), rebuilds a stale search index (cheap check when fresh),
-    checkpoints so the file holds every commit and no WAL is needed, then copy + fsync + rename. On failure (disk full, ...) the temp file is removed and
+    checkpoints so the file holds every commit and no WAL is needed, then copy + fsync + rename.
+    On failure (disk full, ...) the temp file is removed and
     the previous published copy is untouched.
     """
     import duckdb

@@ -13,7 +13,7 @@ from pipeline.ids import canonical_url, digest
 from pipeline.records import RawComment, RawPost
 from pipeline.sources.blogger import is_label_url
 from pipeline.sources.feeds import to_utc_iso
-from pipeline.sources.htmltext import element_text
+from pipeline.htmltext import element_text
 
 #: How a post's comments are collected; written into the archive beside each post page.
 COMMENT_MODES = ("wp-rest", "blogger-feed", "html-wp", "html-blogger", "html-generic", "none")
@@ -35,7 +35,7 @@ _HENTRY_NAME = ("//*[contains(concat(' ', normalize-space(@class), ' '), ' h-ent
                 " or contains(concat(' ', normalize-space(@class), ' '), ' h-cite ')])]")
 
 
-def _doc(html: str):  # noqa: ANN202
+def _doc(html: str):
     from lxml import html as lxml_html
 
     try:
@@ -44,7 +44,7 @@ def _doc(html: str):  # noqa: ANN202
         return None
 
 
-def _meta_content(doc, *names: str) -> str | None:  # noqa: ANN001
+def _meta_content(doc, *names: str) -> str | None:
     for name in names:
         found = doc.xpath(f"//meta[@property='{name}' or @name='{name}']/@content")
         if found and found[0].strip():
@@ -61,7 +61,7 @@ def page_metadata(html: str) -> dict[str, Any]:
 
     def first_text(xpath: str) -> str | None:
         for el in doc.xpath(xpath):
-            text = element_text(el) if not isinstance(el, str) else el.strip()
+            text = element_text((el,)) if not isinstance(el, str) else el.strip()
             if text:
                 return text
         return None
@@ -80,13 +80,13 @@ def page_metadata(html: str) -> dict[str, Any]:
         _meta_content(doc, "article:published_time"))
     modified = doc.xpath("//time[contains(@class,'updated')]/@datetime")
     out["modified_at"] = to_utc_iso(modified[0]) if modified else to_utc_iso(_meta_content(doc, "article:modified_time"))
-    cats = [element_text(a) for a in doc.xpath("//a[contains(concat(' ', normalize-space(@rel), ' '), ' category ')]")]
+    cats = [element_text((a,)) for a in doc.xpath("//a[contains(concat(' ', normalize-space(@rel), ' '), ' category ')]")]
     tag_links = doc.xpath("//a[@rel='tag']")
     # Blogger labels (rel="tag" links to /search/label/) are the blog's categories.
     label_links = doc.xpath("//*[contains(@class,'post-labels')]//a") + [
         a for a in tag_links if is_label_url(a.get("href"))]
-    labels = [element_text(a) for a in label_links]
-    tags = [element_text(a) for a in tag_links if a not in label_links]
+    labels = [element_text((a,)) for a in label_links]
+    tags = [element_text((a,)) for a in tag_links if a not in label_links]
     out["categories"] = _unique(c for c in cats + labels if c)
     out["tags"] = _unique(t for t in tags if t)
     canon = doc.xpath("//link[@rel='canonical']/@href")
@@ -109,11 +109,11 @@ def main_text(html: str) -> str:
     for xpath in _CONTENT_XPATHS:
         found = doc.xpath(xpath)
         if found:
-            return element_text(found[0])
+            return element_text((found[0],))
     for junk in doc.xpath("//*[@id='comments' or @id='respond' or contains(@class,'comments')]"):
         if junk.getparent() is not None:
             junk.drop_tree()
-    return element_text(doc)
+    return element_text((doc,))
 
 
 def looks_like_post(html: str, platform: str) -> bool:
@@ -257,7 +257,7 @@ def _generic_comments(html: str, *, site_id: str, post_url: str, page_url: str, 
         found = extract_comments(html, page_url, fallback=False)
     except TypeError:
         found = extract_comments(html, page_url)
-    except Exception:  # noqa: BLE001 - one page's odd markup must not stop the crawl
+    except Exception:  # one page's odd markup must not stop the crawl
         import logging
 
         logging.getLogger(__name__).exception("generic comment extraction failed on %s", page_url)

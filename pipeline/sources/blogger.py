@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pipeline.sources.feeds import Feed, FeedEntry, FeedParseError, parse_feed, to_utc_iso
-from pipeline.sources.htmltext import html_to_text
+from pipeline.htmltext import html_to_text
 
 _ATOM_ID = re.compile(r"blog-(?P<blog>\d+)\.(?:post|comment)-(?P<id>\d+)$")
 _RELATED_PARENT = re.compile(r"/comments/default/(?P<id>\d+)(?:[/?#]|$)")

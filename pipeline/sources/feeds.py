@@ -115,7 +115,7 @@ class _Links:
 # --------------------------------------------------------------------------- helpers
 
 
-def parse_xml(data: bytes):  # noqa: ANN201 - lxml element
+def parse_xml(data: bytes):  # lxml element
     """Parse untrusted XML safely (no entities, no network, recover from small errors)."""
     from lxml import etree
 
@@ -139,14 +139,14 @@ def _local(tag: object) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def _text(el) -> str | None:  # noqa: ANN001
+def _text(el) -> str | None:
     if el is None:
         return None
     text = "".join(el.itertext()).strip()
     return text or None
 
 
-def _child(el, *names: str):  # noqa: ANN001, ANN202
+def _child(el, *names: str):
     """First child whose local name is one of ``names`` (namespace-agnostic)."""
     for child in el:
         if _local(child.tag) in names:
@@ -154,7 +154,7 @@ def _child(el, *names: str):  # noqa: ANN001, ANN202
     return None
 
 
-def _child_ns(el, ns: str, name: str):  # noqa: ANN001, ANN202
+def _child_ns(el, ns: str, name: str):
     return el.find(f"{{{NS[ns]}}}{name}")
 
 
@@ -225,7 +225,7 @@ def _abs(base: str | None, href: str | None) -> str | None:
     return join_url(base, href)
 
 
-def _parse_rss(root, base_url: str | None) -> Feed:  # noqa: ANN001
+def _parse_rss(root, base_url: str | None) -> Feed:
     channel = _child(root, "channel")
     if channel is None:
         raise FeedParseError("RSS without <channel>")
@@ -261,14 +261,14 @@ def _parse_rss(root, base_url: str | None) -> Feed:  # noqa: ANN001
                 next_url=_atom_next(channel, base))
 
 
-def _atom_next(el, base: str | None) -> str | None:  # noqa: ANN001
+def _atom_next(el, base: str | None) -> str | None:
     for link in el.findall(f"{{{NS['atom']}}}link"):
         if link.get("rel") == "next":
             return _abs(base, link.get("href"))
     return None
 
 
-def _parse_rdf(root, base_url: str | None) -> Feed:  # noqa: ANN001
+def _parse_rdf(root, base_url: str | None) -> Feed:
     channel = _child(root, "channel")
     site_url = _text(_child(channel, "link")) if channel is not None else None
     entries = []
@@ -289,7 +289,7 @@ def _parse_rdf(root, base_url: str | None) -> Feed:  # noqa: ANN001
     return Feed("rdf", title, site_url, tuple(entries))
 
 
-def _atom_links(el, base: str | None) -> _Links:  # noqa: ANN001
+def _atom_links(el, base: str | None) -> _Links:
     links = _Links()
     for link in el:
         if _local(link.tag) != "link":
@@ -300,7 +300,7 @@ def _atom_links(el, base: str | None) -> _Links:  # noqa: ANN001
     return links
 
 
-def _atom_content(el) -> str | None:  # noqa: ANN001
+def _atom_content(el) -> str | None:
     """Atom text constructs: ``html`` is escaped markup, ``xhtml`` is inline markup."""
     if el is None:
         return None
@@ -321,7 +321,7 @@ def _atom_content(el) -> str | None:  # noqa: ANN001
     return text.strip() or None
 
 
-def _parse_atom(root, base_url: str | None) -> Feed:  # noqa: ANN001
+def _parse_atom(root, base_url: str | None) -> Feed:
     feed_links = _atom_links(root, base_url)
     site_url = feed_links.first("alternate", "text/html") or feed_links.first("alternate")
     base = base_url or site_url

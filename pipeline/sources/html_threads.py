@@ -18,7 +18,7 @@ from urllib.parse import SplitResult, parse_qs, urlsplit
 
 from pipeline.ids import join_url
 from pipeline.sources.feeds import to_utc_iso
-from pipeline.sources.htmltext import element_text
+from pipeline.htmltext import element_text
 
 _WP_ID = re.compile(r"^(?:comment|li-comment)-(\d+)$")
 _BLOGGER_ID = re.compile(r"^c(\d+)$")
@@ -38,7 +38,7 @@ class ThreadComment:
     by_post_author: bool = False
 
 
-def _doc(html: str):  # noqa: ANN202
+def _doc(html: str):
     from lxml import html as lxml_html
 
     try:
@@ -47,16 +47,16 @@ def _doc(html: str):  # noqa: ANN202
         return None
 
 
-def _classes(el) -> set[str]:  # noqa: ANN001
+def _classes(el) -> set[str]:
     return set((el.get("class") or "").split())
 
 
-def _first(el, xpath: str):  # noqa: ANN001, ANN202
+def _first(el, xpath: str):
     found = el.xpath(xpath)
     return found[0] if found else None
 
 
-def _own(el, path: str, stop_class: str):  # noqa: ANN001, ANN202
+def _own(el, path: str, stop_class: str):
     """First descendant matching ``path`` that does not belong to a nested comment."""
     for cand in el.xpath(path):
         anc = cand.getparent()
@@ -134,7 +134,7 @@ def parse_wordpress_comments(html: str, url: str = "") -> list[ThreadComment]:
             continue
         parent_id, depth = _thread_position(li, _WP_ID)
         author_el = _own(body, f".//*[{_cls('fn')}]", "comment")
-        author = element_text(author_el) if author_el is not None else None
+        author = element_text((author_el,)) if author_el is not None else None
         link_el = _first(author_el, ".//a[@href]") if author_el is not None else None
         if link_el is None and author_el is not None and author_el.tag == "a":
             link_el = author_el
@@ -143,7 +143,7 @@ def parse_wordpress_comments(html: str, url: str = "") -> list[ThreadComment]:
         content_el = _own(body, f".//*[{_cls('comment-content')}]", "comment")
         if content_el is None:
             content_el = _legacy_wp_content(body)
-        text = element_text(content_el) if content_el is not None else ""
+        text = element_text((content_el,)) if content_el is not None else ""
         out.append(ThreadComment(
             comment_id=match.group(1), parent_id=parent_id, author=author or None,
             author_url=link_el.get("href") if link_el is not None else None,
@@ -153,7 +153,7 @@ def parse_wordpress_comments(html: str, url: str = "") -> list[ThreadComment]:
     return out
 
 
-def _legacy_wp_content(body):  # noqa: ANN001, ANN202
+def _legacy_wp_content(body):
     """Old themes put the paragraphs straight into ``.comment-body`` (or the ``li``) beside meta and reply.
 
     Metadata is recognised as ``blogscope extract`` recognises it (``pipeline.comments``), so a
@@ -222,7 +222,7 @@ def parse_blogger_comments(html: str, url: str = "") -> list[ThreadComment]:
         if block is None:
             block = li
         user = _own(block, f".//cite[{_cls('user')}]", "comment")
-        author = element_text(user) if user is not None else None
+        author = element_text((user,)) if user is not None else None
         link = _first(user, ".//a[@href]") if user is not None else None
         date_link = _own(block, f".//*[{_cls('datetime')}]//a[@href]", "comment")
         published = None
@@ -230,7 +230,7 @@ def parse_blogger_comments(html: str, url: str = "") -> list[ThreadComment]:
             shown = parse_qs(urlsplit(date_link.get("href")).query).get("showComment")
             published = _ms_to_iso(shown[0]) if shown else None
         content = _own(block, f".//*[{_cls('comment-content')}]", "comment")
-        text = element_text(content) if content is not None else ""
+        text = element_text((content,)) if content is not None else ""
         is_author = _own(block, f".//*[{_cls('blog-author')}]", "comment") is not None
         out.append(ThreadComment(
             comment_id=match.group(1), parent_id=parent_id, author=author or None,
@@ -242,7 +242,7 @@ def parse_blogger_comments(html: str, url: str = "") -> list[ThreadComment]:
     return _parse_blogger_classic(doc)
 
 
-def _parse_blogger_classic(doc) -> list[ThreadComment]:  # noqa: ANN001
+def _parse_blogger_classic(doc) -> list[ThreadComment]:
     """Classic templates: ``<dl id="comments-block"><dt class="comment-author" id="cID">``, flat."""
     out: list[ThreadComment] = []
     for dt in doc.xpath("//dl[@id='comments-block']/dt"):
@@ -254,7 +254,7 @@ def _parse_blogger_classic(doc) -> list[ThreadComment]:  # noqa: ANN001
         while body is not None and not (body.tag == "dd" and "comment-body" in _classes(body)):
             body = body.getnext() if body.tag == "dd" else None
         author_link = _first(dt, ".//a[@href and not(@name)]")
-        author = element_text(author_link) if author_link is not None else (element_text(dt) or None)
+        author = element_text((author_link,)) if author_link is not None else (element_text((dt,)) or None)
         footer = body.getnext() if body is not None else None
         published = None
         if footer is not None:
@@ -263,7 +263,7 @@ def _parse_blogger_classic(doc) -> list[ThreadComment]:  # noqa: ANN001
                 shown = parse_qs(urlsplit(stamp.get("href")).query).get("showComment")
                 published = _ms_to_iso(shown[0]) if shown else None
         out.append(ThreadComment(match.group(1), None, author, author_link.get("href") if author_link is not None else None,
-                                 published, element_text(body) if body is not None else "", 1, len(out)))
+                                 published, element_text((body,)) if body is not None else "", 1, len(out)))
     return out
 
 

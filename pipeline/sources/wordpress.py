@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
 from pipeline.sources.feeds import FeedParseError, iso_date, parse_feed, parse_xml, to_utc_iso
-from pipeline.sources.htmltext import html_to_text
+from pipeline.htmltext import html_to_text
 
 
 @dataclass(frozen=True)
@@ -228,7 +228,7 @@ def parse_wxr(data: bytes) -> list[WxrItem]:
     if wp is None:
         raise FeedParseError("not a WordPress export (no wp: namespace)")
 
-    def wpt(el, name: str) -> str | None:  # noqa: ANN001
+    def wpt(el, name: str) -> str | None:
         node = el.find(f"{{{wp}}}{name}")
         return node.text.strip() if node is not None and node.text else None
 

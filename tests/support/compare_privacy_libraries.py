@@ -34,7 +34,7 @@ def _deny_list(meta: dict) -> list[str]:
     return sorted(names, key=len, reverse=True)
 
 
-def scrubadub_redactor(meta: dict):  # noqa: ANN201
+def scrubadub_redactor(meta: dict):
     import scrubadub
     import scrubadub.detectors
 
@@ -45,7 +45,7 @@ def scrubadub_redactor(meta: dict):  # noqa: ANN201
     return scrubber.clean
 
 
-def presidio_redactor(meta: dict):  # noqa: ANN201
+def presidio_redactor(meta: dict):
     import tldextract
 
     # Presidio's e-mail check calls tldextract, which by default downloads the public suffix

@@ -61,7 +61,7 @@ def internal_server(host: str = "127.0.0.2") -> tuple[_Server, HitLog]:
     log = HitLog()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             log.add(self.path)
             body = b"internal secret"
             self.send_response(200)
@@ -118,7 +118,7 @@ def hostile_blog(internal: _Server, *, crawl_delay: float | None = None, n_posts
             self.end_headers()
             self.wfile.write(body)
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             log.add(self.path)
             base = f"http://{self.headers.get('Host')}/"
             ip_port = internal.port
@@ -245,7 +245,7 @@ def disqus_blog(n_posts: int = 2) -> tuple[_Server, HitLog]:
     log = HitLog()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             log.add(self.path)
             base = f"http://{self.headers.get('Host')}/"
             if self.path == "/feed/":
@@ -369,7 +369,7 @@ def hostile_content_blog() -> tuple[_Server, HitLog]:
             self.end_headers()
             self.wfile.write(body)
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             log.add(self.path)
             base = f"http://{self.headers.get('Host')}/"
             if self.path == "/robots.txt":

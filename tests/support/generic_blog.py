@@ -18,7 +18,7 @@ this blog writes its comments in the common generic vocabularies, one style per 
 Threads go 6 deep somewhere, some posts spread their top-level threads over several comment pages
 (``?cpage=N`` links, oldest page first), and unapproved comments exist in the truth but are never
 rendered. Text is produced by a small seeded generator (no copied prose). Stdlib only; the server
-binds loopback addresses only (see :mod:`crawl.testsite`).
+binds loopback addresses only (see :mod:`tests.support.testsite`).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from crawl.testsite import HitLog, _Server
+from tests.support.testsite import HitLog, _Server
 
 UTC = timezone.utc
 # Post i gets STYLES[i % 6]. The order puts the paged posts (4, 9, 10) on microdata (hashed ids)
@@ -128,7 +128,7 @@ def generate_generic_blog(seed: int = 11, n_posts: int = 12, styles: tuple[str, 
     """
     rng = random.Random(f"generic-blog:{seed}")
     text = _Text(rng)
-    names = [f"{f} {l}" for f in _FIRST for l in _LAST]
+    names = [f"{first} {last}" for first in _FIRST for last in _LAST]
     rng.shuffle(names)
     commenters = names[:24]
     authors = names[24:27]
@@ -166,7 +166,7 @@ def generate_generic_blog(seed: int = 11, n_posts: int = 12, styles: tuple[str, 
             c = GComment(number=number, parent=parent, author=rng.choice(commenters),
                          paragraphs=[text.paragraph(rng.randint(1, 3)) for _ in range(rng.randint(1, 2))],
                          published=clock.replace(microsecond=0), visible=visible)
-            post.comments.append(c)
+            post.comments.append(c)  # noqa: B023 - add() runs only within this post's iteration
             return c
 
         for _t in range(n_threads):
@@ -404,7 +404,7 @@ def serve_generic_blog(blog: GenericBlog, *, listings: bool = True, host: str = 
             self.end_headers()
             self.wfile.write(data)
 
-        def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+        def do_GET(self) -> None:  # stdlib naming
             log.add(self.path)
             base = f"http://{self.headers.get('Host')}"
             parts = urlsplit(self.path)
@@ -480,7 +480,7 @@ def serve_saved_pages(pages: dict[str, Any], *, host: str = "127.0.0.1") -> tupl
             self.end_headers()
             self.wfile.write(data)
 
-        def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+        def do_GET(self) -> None:  # stdlib naming
             log.add(self.path)
             base = f"http://{self.headers.get('Host')}"
             path = urlsplit(self.path).path
