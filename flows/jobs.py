@@ -1,7 +1,7 @@
 """The jobs, as plain functions: crawl, process, load, topics, publish, report.
 
-Prefect flows (``flows/prefect_flows.py``) wrap these in a line or two and pass small values
-(run ids, paths, counts). Everything here is testable without Prefect.
+``flows/orchestration.py`` sequences them into a recorded run; Prefect tasks
+(``flows/prefect_flows.py``) wrap them in a line each. Everything here is testable without Prefect.
 """
 
 from __future__ import annotations
@@ -19,17 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from flows.errors import JobError, TopicsNotFitted
 from pipeline.settings import Settings, SiteConfig
 
 log = logging.getLogger(__name__)
-
-
-class JobError(RuntimeError):
-    """A job could not finish; the message says why and what to do."""
-
-
-class TopicsNotFitted(JobError):
-    """The corpus cannot carry a topic model; the previous model (or none) stays."""
 
 
 def new_run_id(now: dt.datetime | None = None) -> str:

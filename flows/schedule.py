@@ -74,7 +74,7 @@ def deployments(settings: Settings, sites: tuple[SiteConfig, ...], *, config: st
 def serve_schedules(settings: Settings, sites: tuple[SiteConfig, ...], *, config: str | None,
                     allow_private: bool, once: bool = False, port: int | None = None,
                     crawl_every_s: float | None = None) -> int:
-    from flows.jobs import JobError
+    from flows.errors import JobError
     from flows.server import start_server, use_server_for_run
 
     if not sites:

@@ -27,7 +27,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from flows.jobs import JobError
+from flows.errors import JobError
 from flows.prefect_env import prefect_child_env
 from pipeline.proc import die_with_parent
 

@@ -42,20 +42,17 @@ version), so scores from a changed scorer never mix silently with old ones.
 
 from __future__ import annotations
 
-import argparse
 import html
 import json
 import logging
 import math
 import re
-import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata
 from typing import IO, Any
 
-from pipeline.argtypes import OneLineArgumentParser
 from pipeline.language import MOJIBAKE_MAX_SHARE, detect, mojibake_share
 
 log = logging.getLogger(__name__)
@@ -368,29 +365,6 @@ def sentiment_record(target_kind: str, target_id: str, result: SentimentResult, 
 
 # --------------------------------------------------------------------------- CLI
 
-_CLI_DESCRIPTION = """\
-Score the sentiment of texts with sentence-level VADER (English only).
-
-Input: FILE or stdin, one text per line, or JSON lines with a "text" field (optional "id" and
-"language" fields are used). A line that parses as a JSON object is a record (no "text" string:
-nothing to score); any other line is the text itself. Output: one JSON line per input line, in input order, with
-compound, label, language, sentences, share_positive, share_negative, scorer, scorer_version
-(and id when the input line had one). Empty lines, non-English and mojibake text get
-compound null.
-
---language auto (default) detects each line's language and leaves lines that are clearly in
-another language unscored; lines too short to call ("LMAO, AMAZING!") are taken as English,
-because this is an English scorer and nulling them would throw away most tweets and comments.
---language en skips detection and scores every line as English.
-"""
-_CLI_EPILOG = """\
-examples:
-  blogscope sentiment comments.txt > scores.jsonl
-  echo '{"id": "c1", "text": "Great post, very helpful!"}' | blogscope sentiment
-  blogscope sentiment --language en tweets.txt
-"""
-
-
 def _parse_line(line: str) -> tuple[str, Any, str | None, bool]:
     """(text, id, language, had_id) of one input line.
 
@@ -411,7 +385,10 @@ def _parse_line(line: str) -> tuple[str, Any, str | None, bool]:
     return line, None, None, False
 
 
-def _score_lines(lines: Iterable[str], out: IO[str], mode: str) -> int:
+def score_lines(lines: Iterable[str], out: IO[str], mode: str) -> int:
+    """Score each line (a text, or a JSON record with "text") and write one JSON line per line to
+    ``out``; ``mode`` "auto" detects the language, "en" scores every line as English. Returns the
+    number of lines (``blogscope sentiment``, ``flows/commands/sentiment.py``)."""
     count = 0
     for raw in lines:
         line = raw.rstrip("\r\n")
@@ -439,74 +416,3 @@ def _score_lines(lines: Iterable[str], out: IO[str], mode: str) -> int:
         out.write(json.dumps(row, ensure_ascii=False) + "\n")
         count += 1
     return count
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = OneLineArgumentParser(
-        prog="blogscope sentiment",
-        description=_CLI_DESCRIPTION,
-        epilog=_CLI_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("file", nargs="?", default="-", metavar="FILE", help="input file (default: stdin, also '-')")
-    parser.add_argument(
-        "--language",
-        choices=("auto", "en"),
-        default="auto",
-        help="auto: detect per line, leave other languages unscored (default); en: score every line as English",
-    )
-    parser.add_argument("-o", "--output", default="-", metavar="OUT", help="output file (default: stdout)")
-    return parser
-
-
-def cli_main(argv: Sequence[str] | None = None) -> int:
-    """``blogscope sentiment [FILE]``: JSON lines of sentiment, one per input line. Returns an exit code."""
-    args = build_parser().parse_args(list(argv) if argv is not None else None)
-    try:
-        source: IO[str] = _stdin() if args.file == "-" else open(args.file, encoding="utf-8", errors="replace", newline="")
-    except OSError as exc:
-        print(f"blogscope sentiment: cannot read {args.file}: {exc.strerror}; give a readable text or JSONL file, or '-' for stdin", file=sys.stderr)
-        return 2
-    try:
-        sink: IO[str] = sys.stdout if args.output == "-" else open(args.output, "w", encoding="utf-8")
-    except OSError as exc:
-        print(f"blogscope sentiment: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
-        return 2
-    try:
-        # newline="" above keeps a lone "\r" inside a line from splitting it; lines end at "\n".
-        count = _score_lines(_lines(source), sink, args.language)
-    finally:
-        if source is not sys.stdin:
-            source.close()
-        if sink is not sys.stdout:
-            sink.close()
-        else:
-            sink.flush()
-    log.info("scored %d lines with %s %s", count, SCORER_NAME, SCORER_VERSION)
-    return 0
-
-
-def _stdin() -> IO[str]:
-    """stdin as UTF-8 that neither fails on bad bytes nor turns a lone "\\r" into a line break."""
-    stream = sys.stdin
-    if hasattr(stream, "reconfigure"):
-        stream.reconfigure(encoding="utf-8", errors="replace", newline="")
-    return stream
-
-
-def _lines(source: IO[str]) -> Iterable[str]:
-    """Lines split on "\\n" only, so a stray "\\r" or U+2028 inside a text never adds an output line."""
-    buffer = ""
-    while True:
-        chunk = source.read(1 << 16)
-        if not chunk:
-            break
-        buffer += chunk
-        *complete, buffer = buffer.split("\n")
-        yield from complete
-    if buffer:
-        yield buffer
-
-
-if __name__ == "__main__":
-    sys.exit(cli_main())

@@ -7,6 +7,7 @@ document twice. Every page ends with a status and a reason; none raises.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import http.server
 import io
@@ -19,7 +20,7 @@ import pytest
 
 from pipeline.extract import extract_page, extract_page_and_comments, extract_paths, extract_source
 from pipeline.metadata import page_metadata
-from pipeline.extract_cli import main as extract_main
+from flows.cli import main as blogscope_main
 from pipeline.dates import parse_date
 from pipeline.htmltext import decode_html, parse_html, repair_mojibake
 
@@ -287,9 +288,14 @@ def test_extract_paths_keeps_input_order(pages, blog_server):
     assert records[0]["language"] == "en"
 
 
+def extract_main(argv: list[str]) -> int:
+    return blogscope_main(["extract", *argv])
+
+
 def test_cli_writes_one_json_object_per_page(pages):
     out = io.StringIO()
-    assert extract_main([str(p) for p in pages[:2]] + ["--workers", "1", "--format", "jsonl"], out=out) == 0
+    with contextlib.redirect_stdout(out):
+        assert extract_main([str(p) for p in pages[:2]] + ["--workers", "1", "--format", "jsonl"]) == 0
     lines = out.getvalue().splitlines()
     assert len(lines) == 2
     first = json.loads(lines[0])

@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline.argtypes import positive_int, positive_seconds, workers_count
+from flows.argtypes import positive_int, positive_seconds, workers_count
 from pipeline.settings import ConfigError, load_settings, load_sites, url_problem
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -309,11 +309,11 @@ def test_duplicate_site_ids_are_refused(tmp_path: Path) -> None:
 
 
 def test_a_url_given_twice_is_one_site(tmp_path: Path) -> None:
-    from flows.commands import _sites_from_args
+    from flows.commands.common import sites_from_args
 
     (tmp_path / "sites.toml").write_text('[[sites]]\nurl = "http://127.0.0.1:9/"\n', encoding="utf-8")
     args = argparse.Namespace(sites=str(tmp_path / "sites.toml"), urls=["http://127.0.0.1:9/"], allow_private=False)
-    sites = _sites_from_args(load_settings(home=tmp_path / "h"), args)
+    sites = sites_from_args(load_settings(home=tmp_path / "h"), args)
     assert [s.url for s in sites] == ["http://127.0.0.1:9/"]
 
 

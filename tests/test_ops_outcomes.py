@@ -114,7 +114,8 @@ def test_demo_refuses_a_home_it_did_not_make_and_every_file_stays(tmp_path: Path
 
 
 def test_demo_home_rules_as_a_function(tmp_path: Path) -> None:
-    from flows.commands import DEMO_MARKER, UserError, prepare_demo_home
+    from flows.commands.demo import DEMO_MARKER, prepare_demo_home
+    from flows.errors import UserError
 
     empty = tmp_path / "empty"
     empty.mkdir()

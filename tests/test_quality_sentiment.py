@@ -38,7 +38,13 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.sentiment import cli_main, score_many
+from flows.cli import main as blogscope_main
+from pipeline.sentiment import score_many
+
+
+def cli_main(argv: list[str]) -> int:
+    """``blogscope sentiment ARGV``."""
+    return blogscope_main(["sentiment", *argv])
 
 DIGESTS = {
     "tweets": "dfbe7102e2f92579ed8b19df9a3822491880697c67adf712fb66e520cc05102f",

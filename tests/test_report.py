@@ -24,7 +24,8 @@ from typing import Any
 
 import pytest
 
-from warehouse.report import ReportError, build_report, cli_main, csv_link, safe_href
+from flows.cli import main as blogscope_main
+from warehouse.report import ReportError, build_report, csv_link, safe_href
 
 # Hostile strings planted in titles, topic labels, URLs and pseudonyms of the "hostile" fixture.
 PAYLOAD_IMG = "<img src=x onerror=alert(1)>"
@@ -674,16 +675,16 @@ def test_cli_writes_the_report_into_home(realistic_db: Path, tmp_path: Path, cap
     home = tmp_path / "home"
     home.mkdir()
     (home / "blogscope.duckdb").write_bytes(realistic_db.read_bytes())
-    assert cli_main(["--home", str(home), "--since", "2025-01-01"]) == 0
+    assert blogscope_main(["report", "--home", str(home), "--since", "2025-01-01"]) == 0
     assert (home / "report.html").exists()
     assert "wrote" in capsys.readouterr().out
     out = tmp_path / "elsewhere" / "r.html"
-    assert cli_main(["--home", str(home), "--out", str(out), "--site", "couch-talk"]) == 0
+    assert blogscope_main(["report", "--home", str(home), "--out", str(out), "--site", "couch-talk"]) == 0
     assert "couch-talk" in out.read_text(encoding="utf-8")
 
 
 def test_cli_errors_are_messages_not_tracebacks(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    assert cli_main(["--home", str(tmp_path)]) == 2
+    assert blogscope_main(["report", "--home", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "no database at" in err and "blogscope run" in err and "Traceback" not in err
 

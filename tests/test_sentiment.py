@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from flows.cli import main as blogscope_main
 from pipeline.language import detect
 from pipeline.records import SentimentScore
 from pipeline.sentiment import (
@@ -17,7 +18,6 @@ from pipeline.sentiment import (
     SCORER_VERSION,
     WINDOW_WORDS,
     SentimentResult,
-    cli_main,
     label_for,
     score_many,
     score_text,
@@ -26,6 +26,11 @@ from pipeline.sentiment import (
 )
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def cli_main(argv: list[str]) -> int:
+    """``blogscope sentiment ARGV``."""
+    return blogscope_main(["sentiment", *argv])
 
 
 # --------------------------------------------------------------------------- sentences
@@ -73,6 +78,7 @@ def test_split_sentences(text: str, expected: list[str]) -> None:
         ("这篇文章写得很好，谢谢你的分享。我非常喜欢。", "zh"),
     ],
 )
+
 def test_non_english_text_is_not_scored_and_its_language_is_recorded(text: str, language: str) -> None:
     detected = detect(text)
     assert detected == language

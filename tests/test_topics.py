@@ -27,7 +27,12 @@ from pipeline.topics import (
     select_candidate,
     topic_diversity,
 )
-from pipeline.topics_cli import main as topics_main
+from flows.cli import main as blogscope_main
+
+
+def topics_main(argv: list[str]) -> int:
+    """``blogscope topics ARGV``."""
+    return blogscope_main(["topics", *argv])
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -347,7 +352,7 @@ def test_cli_reads_jsonl_and_writes_prevalence(planted: tuple[list[str], list[st
         for i, text in enumerate(planted[0]):
             handle.write(json.dumps({"text": text, "date": f"2024-{1 + i % 3:02d}-15"}) + "\n")
         handle.write("\n")  # a trailing blank line is not a record
-    status = topics_main(["topics", "fit", "--input", str(path), "--text-field", "text", "--k", "5", "--model", "nmf",
+    status = topics_main(["fit", "--input", str(path), "--text-field", "text", "--k", "5", "--model", "nmf",
                           "--date-field", "date", "--out", str(tmp_path / "out"), "--quiet"])
     assert status == 0
     with open(tmp_path / "out" / "prevalence.csv", encoding="utf-8") as handle:
@@ -374,10 +379,10 @@ def test_cli_errors_tell_the_user_what_to_do(tmp_path: Path, capsys: pytest.Capt
 def test_cli_help_is_instant_and_has_examples() -> None:
     # --help must not import the heavy libraries (they load inside the commands).
     code = ("import sys, contextlib, io\n"
-            "from pipeline.topics_cli import main\n"
+            "from flows.cli import main\n"
             "buf = io.StringIO()\n"
             "with contextlib.redirect_stdout(buf):\n"
-            "    try: main(['fit', '--help'])\n"
+            "    try: main(['topics', 'fit', '--help'])\n"
             "    except SystemExit: pass\n"
             "heavy = [m for m in ('sklearn', 'gensim', 'scipy') if m in sys.modules]\n"
             "print(heavy, 'examples:' in buf.getvalue())\n")

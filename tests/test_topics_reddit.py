@@ -17,7 +17,12 @@ import numpy as np
 import pytest
 
 from pipeline.topics import FitResult, fit_corpus
-from pipeline.topics_cli import main as topics_main
+from flows.cli import main as blogscope_main
+
+
+def topics_main(argv: list[str]) -> int:
+    """``blogscope topics ARGV``."""
+    return blogscope_main(["topics", *argv])
 
 pytestmark = [pytest.mark.slow, pytest.mark.acceptance]
 

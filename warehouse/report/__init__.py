@@ -34,14 +34,13 @@ Design choices, and why:
   package, or ``blogscope --help``, stays instant.
 
 Layout: ``views`` reads the database into ``data``; ``charts`` (via ``svg``) and ``sections``
-turn it into page ``blocks``; ``page`` renders the template; ``build`` writes the file; ``cli``
-is ``blogscope report``.
+turn it into page ``blocks``; ``page`` renders the template; ``build`` writes the file. The command
+line, ``blogscope report``, is ``flows/commands/report.py``.
 """
 
 from __future__ import annotations
 
 from warehouse.report.build import DEFAULT_TITLE, build_report
-from warehouse.report.cli import build_parser, cli_main
 from warehouse.report.data import ReportData
 from warehouse.report.links import CsvLink, csv_link, safe_href
 from warehouse.report.page import CSP, VERSION, render_html
@@ -50,5 +49,5 @@ from warehouse.report.views import gather
 
 __all__ = [
     "CSP", "DEFAULT_TITLE", "VERSION", "CsvLink", "ReportData", "ReportError", "ReportSummary", "SectionStatus",
-    "build_parser", "build_report", "cli_main", "csv_link", "gather", "render_html", "safe_href",
+    "build_report", "csv_link", "gather", "render_html", "safe_href",
 ]

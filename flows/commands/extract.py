@@ -1,8 +1,4 @@
-"""``blogscope extract PATH_OR_URL... [--format jsonl] [--workers N]``: pages to JSON lines.
-
-Kept in ``pipeline`` (argparse only, no heavy imports until it runs) so the CLI command is one
-line: ``return extract_cli.main(argv)``.
-"""
+"""``blogscope extract``: saved pages or URLs to JSON lines (``pipeline.extract.extract_paths``)."""
 
 from __future__ import annotations
 
@@ -13,38 +9,42 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from pipeline.argtypes import OneLineArgumentParser, positive_int, positive_seconds, workers_count
-from pipeline.extract import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_S
+from flows.argtypes import positive_int, positive_seconds, workers_count
+from flows.outcomes import EXIT_NOTHING_COLLECTED, EXIT_OK, EXIT_PARTIAL
 
-LOGGER = logging.getLogger(__name__)
-
-EPILOG = """example:
+NAME = "extract"
+HELP = "extract saved pages or URLs to JSON lines"
+DESCRIPTION = "Extract main text, metadata and reader comments from saved pages or URLs."
+EXAMPLES = """\
+examples:
+  blogscope extract saved/page.html.gz other.html --format jsonl > pages.jsonl
+  blogscope extract pages/*.html.gz --workers 2
   blogscope extract saved/post.html.gz https://127.0.0.1:8000/2024/05/a-post/ --workers 2 > pages.jsonl
-
-Each line is one page: url, title, author, published_at, language, text (main text, comments
+One JSON line per page: url, title, author, published_at, language, text (main text, comments
 excluded), comments [{comment_id, parent_id, author, published_at, text}], status (ok, empty,
-non_html, too_large, timeout, error), reason, path, sitename, categories, tags."""
+non_html, too_large, timeout, error), reason, path, sitename, categories, tags.
+Exit codes: 0 every page extracted, 3 some did not, 4 none did."""
 
 
-def build_parser(prog: str = "blogscope extract") -> argparse.ArgumentParser:
-    parser = OneLineArgumentParser(
-        prog=prog,
-        description="Extract main text, metadata and reader comments from saved pages or URLs.",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("sources", nargs="+", metavar="PATH_OR_URL", help=".html or .html.gz files, or http(s) URLs")
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    from pipeline.extract import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_S  # ~0.1 s: only for this command
+
+    parser.add_argument("inputs", nargs="+", metavar="PATH_OR_URL", help=".html or .html.gz files, or http(s) URLs")
     parser.add_argument("--format", choices=["jsonl"], default="jsonl", help="output format (default: jsonl)")
     parser.add_argument("--workers", type=workers_count, default=0, help="worker processes (default: all cores)")
     parser.add_argument("--timeout", type=positive_seconds, default=DEFAULT_TIMEOUT_S,
                         help=f"seconds per page before it is recorded as timeout (default: {DEFAULT_TIMEOUT_S:g})")
     parser.add_argument("--max-bytes", type=positive_int, default=DEFAULT_MAX_BYTES,
                         help=f"larger pages are recorded as too_large (default: {DEFAULT_MAX_BYTES:,})")
-    return parser
 
 
-# Exit statuses, as for ``blogscope run`` (README: exit codes).
-EXIT_OK, EXIT_USAGE, EXIT_PARTIAL, EXIT_NOTHING = 0, 2, 3, 4
+def run(args: argparse.Namespace, settings: None = None) -> int:
+    counts = write_records(args.inputs, sys.stdout, workers=args.workers, timeout=args.timeout,
+                           max_bytes=args.max_bytes)
+    summary = failure_summary(counts)
+    if summary:
+        print(f"blogscope extract: {summary}", file=sys.stderr)
+    return exit_status(counts)
 
 
 def exit_status(counts: dict[str, int]) -> int:
@@ -52,12 +52,12 @@ def exit_status(counts: dict[str, int]) -> int:
     ok = counts.get("ok", 0)
     failed = sum(n for status, n in counts.items() if status != "ok")
     if not failed:
-        return EXIT_OK if ok else EXIT_NOTHING
-    return EXIT_PARTIAL if ok else EXIT_NOTHING
+        return EXIT_OK if ok else EXIT_NOTHING_COLLECTED
+    return EXIT_PARTIAL if ok else EXIT_NOTHING_COLLECTED
 
 
 def write_records(sources: Sequence[str], stream: TextIO, *, workers: int, timeout: float,
-                  max_bytes: int = DEFAULT_MAX_BYTES) -> dict[str, int]:
+                  max_bytes: int) -> dict[str, int]:
     """Extract ``sources`` to JSON lines on ``stream``; returns how many pages ended in each status."""
     from pipeline.extract import extract_paths
 
@@ -79,19 +79,3 @@ def failure_summary(counts: dict[str, int]) -> str | None:
     total = sum(counts.values())
     detail = ", ".join(f"{n} {status}" for status, n in failed.items())
     return f"{sum(failed.values())} of {total} inputs did not extract ({detail}; see their status and reason)"
-
-
-def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
-    """Run the command; returns the exit status (see ``exit_status``; 2: bad arguments)."""
-    args = build_parser().parse_args(argv)
-    counts = write_records(args.sources, out or sys.stdout, workers=args.workers, timeout=args.timeout,
-                           max_bytes=args.max_bytes)
-    summary = failure_summary(counts)
-    if summary:
-        print(f"blogscope extract: {summary}", file=sys.stderr)
-    return exit_status(counts)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    logging.basicConfig(level=logging.WARNING)
-    raise SystemExit(main())
