@@ -471,6 +471,7 @@ class PageScan:
     rel_links: list[Any] = field(default_factory=list)  # <a rel="tag|category|author">
     times: list[Any] = field(default_factory=list)  # <time datetime>, <abbr class="published">
     bylines: list[Any] = field(default_factory=list)  # itemprop=author, .byline, .entry-author
+    post_titles: list[Any] = field(default_factory=list)  # .entry-title, .post-title, .p-name, itemprop=headline
     title: Any = None
     first_h1: Any = None
 
@@ -517,6 +518,8 @@ def scan_page(tree: Any) -> PageScan:
                 continue
             if "byline" in cls or "entry-author" in cls or "post-author" in cls:
                 scan.bylines.append(el)
+            if "-title" in cls or "p-name" in cls:
+                scan.post_titles.append(el)
         ident = el.get("id")
         if ident and ("omment" in ident or "oment" in ident or ident[0] == "c"):
             candidates.append(el)
@@ -525,6 +528,8 @@ def scan_page(tree: Any) -> PageScan:
         if itemprop:
             if itemprop == "author":
                 scan.bylines.append(el)
+            elif itemprop == "headline":
+                scan.post_titles.append(el)
             elif "omment" in itemprop:
                 candidates.append(el)  # schema.org microdata: itemprop="comment" itemtype=".../Comment"
     return scan

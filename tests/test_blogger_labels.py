@@ -10,7 +10,7 @@ import pytest
 from demoblog.generate import generate
 from demoblog.server import serve
 from pipeline.extract import extract_page
-from pipeline.sources.assemble import page_metadata
+from pipeline.sources.assemble import page_fields
 from pipeline.sources.blogger import is_label_url, parse_posts_feed
 
 
@@ -43,7 +43,7 @@ def test_labels_from_the_feed_and_the_page_are_categories(blogger_site) -> None:
     assert set(entry.labels) == set(post.categories)
 
     html = _get(blogger_site.base_url.rstrip("/") + blogger_site.blog.post_path(post)).decode("utf-8")
-    meta = page_metadata(html)
+    meta = page_fields(html)
     assert set(meta["categories"]) == set(post.categories) and "tags" not in meta
     extracted = extract_page(html, blogger_site.base_url.rstrip("/") + blogger_site.blog.post_path(post))
     assert set(post.categories) <= set(extracted.categories) and not set(post.categories) & set(extracted.tags)

@@ -7,11 +7,10 @@ functions on the same inputs, so a replay of the archive gives the same records 
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from typing import Any
 
 from pipeline.ids import canonical_url, digest
 from pipeline.records import RawComment, RawPost
-from pipeline.sources.blogger import is_label_url
 from pipeline.sources.feeds import to_utc_iso
 from pipeline.htmltext import element_text
 
@@ -26,15 +25,6 @@ _CONTENT_XPATHS = (
 )
 
 
-# The post's name in microformats2 markup (``h-entry`` > ``p-name``); the names inside the
-# author's ``h-card`` and in comments (``h-cite``) are not the title. Generic blogs (static site
-# generators, IndieWeb themes) mark the title only this way, and ``<title>`` adds the site name.
-_HENTRY_NAME = ("//*[contains(concat(' ', normalize-space(@class), ' '), ' h-entry ')]"
-                "//*[contains(concat(' ', normalize-space(@class), ' '), ' p-name ')]"
-                "[not(ancestor-or-self::*[contains(concat(' ', normalize-space(@class), ' '), ' h-card ')"
-                " or contains(concat(' ', normalize-space(@class), ' '), ' h-cite ')])]")
-
-
 def _doc(html: str):
     from lxml import html as lxml_html
 
@@ -44,61 +34,32 @@ def _doc(html: str):
         return None
 
 
-def _meta_content(doc, *names: str) -> str | None:
-    for name in names:
-        found = doc.xpath(f"//meta[@property='{name}' or @name='{name}']/@content")
-        if found and found[0].strip():
-            return found[0].strip()
-    return None
+def page_fields(html: str) -> dict[str, Any]:
+    """Title, author, dates, categories, tags and canonical URL that a post page shows.
 
+    The fields of ``pipeline.metadata.page_metadata`` (the one metadata reader, shared with
+    ``blogscope extract``) under the names of ``RawPost``, dates in UTC; empty fields left out.
+    """
+    from pipeline.htmltext import PageTooDeep, html_to_unicode, parse_html
+    from pipeline.metadata import page_metadata
 
-def page_metadata(html: str) -> dict[str, Any]:
-    """Title, author, dates, categories and tags that a WordPress/Blogger/generic post page shows."""
-    doc = _doc(html)
-    if doc is None:
+    try:
+        tree = parse_html(html_to_unicode(html)[0])
+    except PageTooDeep:
         return {}
-    out: dict[str, Any] = {}
-
-    def first_text(xpath: str) -> str | None:
-        for el in doc.xpath(xpath):
-            text = element_text((el,)) if not isinstance(el, str) else el.strip()
-            if text:
-                return text
-        return None
-
-    out["title"] = (first_text("//h1[contains(@class,'entry-title')] | //h3[contains(@class,'post-title')]"
-                               " | //h1[contains(@class,'post-title')]")
-                    or first_text(_HENTRY_NAME) or first_text("//*[@itemprop='headline']")
-                    or _meta_content(doc, "og:title") or first_text("//title"))
-    out["author"] = first_text(
-        "//*[contains(@class,'entry-meta') or contains(@class,'post-author') or contains(@class,'byline')]"
-        "//*[contains(concat(' ', normalize-space(@class), ' '), ' fn ')]") or _meta_content(doc, "author", "article:author")
-    published = (doc.xpath("//time[contains(@class,'published')]/@datetime")
-                 or doc.xpath("//abbr[contains(@class,'published')]/@title")
-                 or doc.xpath("//*[@itemprop='datePublished']/@content | //*[@itemprop='datePublished']/@datetime"))
-    out["published_at"] = to_utc_iso(published[0]) if published else to_utc_iso(
-        _meta_content(doc, "article:published_time"))
-    modified = doc.xpath("//time[contains(@class,'updated')]/@datetime")
-    out["modified_at"] = to_utc_iso(modified[0]) if modified else to_utc_iso(_meta_content(doc, "article:modified_time"))
-    cats = [element_text((a,)) for a in doc.xpath("//a[contains(concat(' ', normalize-space(@rel), ' '), ' category ')]")]
-    tag_links = doc.xpath("//a[@rel='tag']")
-    # Blogger labels (rel="tag" links to /search/label/) are the blog's categories.
-    label_links = doc.xpath("//*[contains(@class,'post-labels')]//a") + [
-        a for a in tag_links if is_label_url(a.get("href"))]
-    labels = [element_text((a,)) for a in label_links]
-    tags = [element_text((a,)) for a in tag_links if a not in label_links]
-    out["categories"] = _unique(c for c in cats + labels if c)
-    out["tags"] = _unique(t for t in tags if t)
-    canon = doc.xpath("//link[@rel='canonical']/@href")
-    out["canonical"] = canon[0].strip() if canon else None
+    if tree is None:
+        return {}
+    meta = page_metadata(tree)
+    out = {
+        "title": meta.get("title"),
+        "author": meta.get("author"),
+        "published_at": to_utc_iso(meta.get("date")),
+        "modified_at": to_utc_iso(meta.get("modified")),
+        "categories": meta.get("categories") or [],
+        "tags": meta.get("tags") or [],
+        "canonical": meta.get("url"),
+    }
     return {k: v for k, v in out.items() if v not in (None, [], ())}
-
-
-def _unique(values: Iterable[str]) -> list[str]:
-    seen: dict[str, None] = {}
-    for v in values:
-        seen.setdefault(v, None)
-    return list(seen)
 
 
 def main_text(html: str) -> str:
@@ -141,7 +102,7 @@ def build_post(*, site_id: str, url: str, platform: str, source: str, fetched_at
                meta: dict[str, Any], comment_system: str, http_status: int | None,
                page_url: str | None = None) -> RawPost:
     """A ``RawPost`` from what the listing said (``meta``) and the page; the listing wins."""
-    page = page_metadata(html) if html else {}
+    page = page_fields(html) if html else {}
     aliases = []
     for alias in (page_url, meta.get("url")):
         if alias and alias != url and canonical_url(alias) == url and alias not in aliases:
