@@ -1,16 +1,16 @@
 """Prefect flows: thin wrappers over ``flows.orchestration``; with ``flows/schedule.py`` the
 only modules that import Prefect.
 
-- A flow reads the settings once (``load_settings``) and passes the typed ``Settings`` to its
-  tasks; flow parameters stay JSON (home, config path, site dicts) for the deployments.
-
+- A flow reads the settings once (``load_settings``) and passes the typed ``Settings`` (a small
+  frozen dataclass) to its tasks; flow parameters stay JSON (home, config path, site dicts) for
+  the deployments. Tasks return small values: paths, counts, per-site outcomes.
 - Tasks work on whole stages (never one task per document: ~9 ms overhead per task run).
-- Network tasks retry; side-effecting tasks never use Prefect's result cache (a cached "load"
-  task was skipped across processes in a measurement here), so every task has ``NO_CACHE``.
-- Tasks pass small values: run ids, paths, counts.
+- Side-effecting tasks never use Prefect's result cache (a cached "load" task was skipped across
+  processes in a measurement here), so every task has ``NO_CACHE``.
 - Without a server everything runs in-process (Prefect's ephemeral mode), with PREFECT_HOME
   under the blogscope home unless it is set.
-"""
+- Three flows: ``run_flow`` (run, demo, the nightly schedule), ``topics_refresh_flow`` (the weekly
+  schedule) and ``load_flow`` (an already processed run)."""
 
 from __future__ import annotations
 
