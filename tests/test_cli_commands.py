@@ -64,17 +64,13 @@ def _calls(path: Path) -> set[str]:
     return names | {f"import {name}" for name in imports}
 
 
-# Test scaffolding that still ships in warehouse/ (being moved to tests/support/, issue #14).
-_SCAFFOLDING = {"warehouse/testing.py"}
-
-
 @pytest.mark.parametrize("package", ["pipeline", "warehouse"])
 def test_no_argparse_and_no_printing_below_flows(package: str) -> None:
     offenders = []
     for path in sorted((ROOT / package).rglob("*.py")):
         rel = str(path.relative_to(ROOT))
         used = _calls(path) & {"print", "import argparse"}
-        if used and rel not in _SCAFFOLDING:
+        if used:
             offenders.append(f"{rel}: {sorted(used)}")
     assert not offenders
 
@@ -83,7 +79,7 @@ def test_no_argparse_and_no_printing_below_flows(package: str) -> None:
 
 
 def _processed_home(tmp_path: Path, run_id: str) -> Path:
-    from warehouse.testing import World
+    from tests.support.warehouse_world import World
 
     home = tmp_path / "home"
     World(seed=5, sites=1, posts_per_site=6, max_comments=4).write_run(home / "runs" / run_id / "processed", run_id)
