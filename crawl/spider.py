@@ -400,7 +400,8 @@ class SiteRun:
                                       "modified_at": p.modified_at, "platform_post_id": p.post_id,
                                       "categories": list(p.categories), "tags": list(p.tags),
                                       "content_html": p.content_html, "source": "wp-rest", "url": p.url,
-                                      "comment_status": p.comment_status})
+                                      "comment_status": p.comment_status,
+                                      "published_utc_offset_minutes": p.published_utc_offset_minutes})
         yield from self.discovery_done()
 
     # -- a failing post listing page: retried by Scrapy, then narrowed, then HTML
@@ -492,7 +493,7 @@ class SiteRun:
                         "title": e.title, "author": e.author, "published_at": feeds.to_utc_iso(e.published),
                         "modified_at": feeds.to_utc_iso(e.updated), "platform_post_id": pid,
                         "categories": list(e.categories), "content_html": e.content_html, "source": "feed",
-                        "url": e.url})
+                        "url": e.url, "published_utc_offset_minutes": e.published_utc_offset_minutes})
             nxt = None
             if feed and feed.entries and new and page < 200:
                 if feed.next_url and same_site(feed.next_url, self.netloc):
@@ -546,7 +547,8 @@ class SiteRun:
                                       "title": p.title, "author": p.author, "published_at": p.published_at,
                                       "modified_at": p.updated_at, "platform_post_id": p.post_id,
                                       "categories": list(p.labels), "content_html": p.content_html,
-                                      "source": "blogger-feed", "url": p.url})
+                                      "source": "blogger-feed", "url": p.url,
+                                      "published_utc_offset_minutes": p.published_utc_offset_minutes})
             # Narrowed pages cover one failed page's window: its next page is asked apart.
             nxt = None if response.meta.get("narrowed") else blogger.next_page_url(response.url, page, self.netloc)
             if nxt:

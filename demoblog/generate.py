@@ -77,6 +77,10 @@ COMMENTERS: tuple[str, ...] = (
 _COMMENTER_WEIGHTS = [1.0 / (i + 1) ** 0.7 for i in range(len(COMMENTERS))]
 
 
+# The zone each flavour's demo blog writes its dates in (minutes east of UTC).
+UTC_OFFSET_MINUTES = {"wordpress": 120, "blogger": -300}
+
+
 def generate(flavour: str, seed: int = 7, *, n_posts: int = 44, n_hidden: int | None = None,
              hot_posts: int | None = None, deep_threads: int | None = None,
              protected_post: bool = False, rest_api: bool = True,
@@ -106,6 +110,9 @@ def generate(flavour: str, seed: int = 7, *, n_posts: int = 44, n_hidden: int | 
         default_comments_page=default_comments_page,
         rest_api=rest_api and flavour == "wordpress",
         feed_items=10 if flavour == "wordpress" else 25,
+        # Neither demo blog writes its dates in UTC, so the source offsets are exercised:
+        # WordPress "UTC+2" (a manual offset), Blogger at -05:00.
+        utc_offset_minutes=UTC_OFFSET_MINUTES[flavour],
     )
     authors = [
         Author(user_id=i + 1, name=name, slug=T.slugify(name.split(",")[0].replace("Dr. ", "")),

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 from demoblog import text as T
 from demoblog.model import Comment, DemoBlog, Post
-from demoblog.web import HttpError, Request, Response, esc, iso_gmt_naive, json_response, latest, post_activity
+from demoblog.web import HttpError, Request, Response, esc, iso_gmt_naive, iso_local_naive, json_response, site_zone, latest, post_activity
 from demoblog.wp_common import comment_link, display_title, post_url, term_table, term_url
 
 
@@ -130,7 +130,7 @@ def _comment_json(blog: DemoBlog, req: Request, c: Comment) -> dict[str, Any]:
         "parent": int(c.parent_id) if c.parent_id else 0,
         "author": post.author.user_id if c.by_post_author else 0,
         "author_name": c.author, "author_url": "",
-        "date": iso_gmt_naive(c.published), "date_gmt": iso_gmt_naive(c.published),
+        "date": iso_local_naive(c.published, site_zone(blog)), "date_gmt": iso_gmt_naive(c.published),
         "content": {"rendered": "".join(f"<p>{esc(p)}</p>\n" for p in c.paragraphs)},
         "link": comment_link(blog, req, post, c), "status": "approved", "type": "comment",
         "author_avatar_urls": {s: f"https://secure.gravatar.com/avatar/{digest}?s={s}&d=mm&r=g" for s in ("24", "48", "96")},
@@ -142,9 +142,9 @@ def _post_json(blog: DemoBlog, req: Request, p: Post, embed: bool) -> dict[str, 
     terms = term_table(blog)
     pid = p.platform_post_id
     out: dict[str, Any] = {
-        "id": int(pid), "date": iso_gmt_naive(p.published), "date_gmt": iso_gmt_naive(p.published),
+        "id": int(pid), "date": iso_local_naive(p.published, site_zone(blog)), "date_gmt": iso_gmt_naive(p.published),
         "guid": {"rendered": f"{req.base}/?p={pid}"},
-        "modified": iso_gmt_naive(p.modified), "modified_gmt": iso_gmt_naive(p.modified),
+        "modified": iso_local_naive(p.modified, site_zone(blog)), "modified_gmt": iso_gmt_naive(p.modified),
         "slug": p.slug, "status": "publish", "type": "post", "link": post_url(blog, req, p),
         "title": {"rendered": esc(display_title(p))},
         "content": {"rendered": "" if p.password else "\n".join(f"<p>{esc(x)}</p>\n" for x in p.paragraphs),
@@ -298,7 +298,7 @@ def _rest_index(blog: DemoBlog, req: Request) -> Response:
     routes = {r: {"namespace": "wp/v2", "methods": ["GET"], "_links": {"self": [{"href": f"{req.base}/wp-json{r}"}]}}
               for r in ("/wp/v2/posts", "/wp/v2/comments", "/wp/v2/users", "/wp/v2/categories", "/wp/v2/tags")}
     data = {"name": blog.site_title, "description": blog.tagline, "url": req.base, "home": req.base,
-            "gmt_offset": 0, "timezone_string": "UTC", "namespaces": ["oembed/1.0", "wp/v2"],
+            "gmt_offset": blog.options.utc_offset_minutes / 60, "timezone_string": "", "namespaces": ["oembed/1.0", "wp/v2"],
             "authentication": [], "routes": routes,
             "_links": {"help": [{"href": "https://developer.wordpress.org/rest-api/"}]}}
     return json_response(data, None)

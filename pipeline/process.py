@@ -187,6 +187,8 @@ def process_records(records: Iterable[dict[str, Any]], out_dir: Path, run_id: st
             tags=raw.tags or ex.tags, aliases=raw.aliases, word_count=len(ex.text.split()),
             content_hash=ids.digest("text", ex.text), comment_system=raw.comment_system,
             source=raw.source, fetched_at=raw.fetched_at,
+            # Only the crawl's date carries the source's offset (the extractor's date has none).
+            published_utc_offset_minutes=raw.published_utc_offset_minutes if raw.published_at else None,
         )
         post_counter.ok()
 
@@ -349,6 +351,7 @@ def build_comments(raw_comments: Iterable[RawComment], url_to_pid: dict[str, str
                 depth=depth, platform_comment_id=c.platform_comment_id, source=c.source,
                 first_seen_at=c.fetched_at, position=c.position,
                 is_post_author=bool(author_norm and c.author and normalise_name(c.author) == author_norm),
+                published_utc_offset_minutes=c.published_utc_offset_minutes,
             ))
             counter.ok()
     return out

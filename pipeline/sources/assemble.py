@@ -12,7 +12,7 @@ from typing import Any, Iterable
 from pipeline.ids import canonical_url, digest
 from pipeline.records import RawComment, RawPost
 from pipeline.sources.blogger import is_label_url
-from pipeline.sources.feeds import to_utc_iso
+from pipeline.sources.feeds import to_utc_iso, utc_offset_minutes
 from pipeline.sources.htmltext import element_text
 
 #: How a post's comments are collected; written into the archive beside each post page.
@@ -76,8 +76,9 @@ def page_metadata(html: str) -> dict[str, Any]:
     published = (doc.xpath("//time[contains(@class,'published')]/@datetime")
                  or doc.xpath("//abbr[contains(@class,'published')]/@title")
                  or doc.xpath("//*[@itemprop='datePublished']/@content | //*[@itemprop='datePublished']/@datetime"))
-    out["published_at"] = to_utc_iso(published[0]) if published else to_utc_iso(
-        _meta_content(doc, "article:published_time"))
+    published_raw = published[0] if published else _meta_content(doc, "article:published_time")
+    out["published_at"] = to_utc_iso(published_raw)
+    out["published_utc_offset_minutes"] = utc_offset_minutes(published_raw)
     modified = doc.xpath("//time[contains(@class,'updated')]/@datetime")
     out["modified_at"] = to_utc_iso(modified[0]) if modified else to_utc_iso(_meta_content(doc, "article:modified_time"))
     cats = [element_text(a) for a in doc.xpath("//a[contains(concat(' ', normalize-space(@rel), ' '), ' category ')]")]
@@ -152,6 +153,9 @@ def build_post(*, site_id: str, url: str, platform: str, source: str, fetched_at
         title=meta.get("title") or page.get("title"),
         author=meta.get("author") or page.get("author"),
         published_at=meta.get("published_at") or page.get("published_at"),
+        # The offset travels with the date it belongs to: the listing's when the listing gave the date.
+        published_utc_offset_minutes=(meta.get("published_utc_offset_minutes") if meta.get("published_at")
+                                      else page.get("published_utc_offset_minutes")),
         modified_at=meta.get("modified_at") or page.get("modified_at"),
         platform_post_id=meta.get("platform_post_id"),
         categories=tuple(meta.get("categories") or page.get("categories") or ()),
@@ -170,11 +174,12 @@ def post_signature(post: RawPost) -> str:
 
 def build_comment(*, site_id: str, post_url: str, source: str, fetched_at: str, comment_id: str | None,
                   parent_id: str | None, author: str | None, author_url: str | None, published_at: str | None,
-                  text: str, position: int) -> RawComment:
+                  text: str, position: int, published_utc_offset_minutes: int | None = None) -> RawComment:
     return RawComment(
         site_id=site_id, post_url=post_url, source=source, fetched_at=fetched_at,
         platform_comment_id=comment_id, parent_platform_comment_id=parent_id, author=author,
         author_url=author_url, published_at=published_at, text=text, position=position,
+        published_utc_offset_minutes=published_utc_offset_minutes,
     )
 
 
@@ -205,7 +210,7 @@ def comments_from_rest(data: bytes, *, site_id: str, post_url: str, fetched_at: 
         out.append(build_comment(site_id=site_id, post_url=post_url, source="wp-rest", fetched_at=fetched_at,
                                  comment_id=c.comment_id, parent_id=c.parent_id, author=c.author,
                                  author_url=c.author_url, published_at=c.published_at, text=c.text,
-                                 position=len(out)))
+                                 position=len(out), published_utc_offset_minutes=c.published_utc_offset_minutes))
     return out
 
 
@@ -218,7 +223,7 @@ def comments_from_blogger_feed(data: bytes, *, site_id: str, post_url: str, fetc
         out.append(build_comment(site_id=site_id, post_url=post_url, source="blogger-feed", fetched_at=fetched_at,
                                  comment_id=c.comment_id, parent_id=c.parent_id, author=c.author,
                                  author_url=c.author_url, published_at=c.published_at, text=c.text,
-                                 position=len(out)))
+                                 position=len(out), published_utc_offset_minutes=c.published_utc_offset_minutes))
     return out
 
 
@@ -241,7 +246,8 @@ def comments_from_html(mode: str, html: str, *, site_id: str, post_url: str, pag
                                      fetched_at=fetched_at)
     return [build_comment(site_id=site_id, post_url=post_url, source="html", fetched_at=fetched_at,
                           comment_id=c.comment_id, parent_id=c.parent_id, author=c.author, author_url=c.author_url,
-                          published_at=c.published_at, text=c.text, position=c.position) for c in found]
+                          published_at=c.published_at, text=c.text, position=c.position,
+                          published_utc_offset_minutes=c.published_utc_offset_minutes) for c in found]
 
 
 def _generic_comments(html: str, *, site_id: str, post_url: str, page_url: str, fetched_at: str) -> list[RawComment]:
