@@ -482,6 +482,8 @@ def truth_dict(blog: DemoBlog, base_url: str) -> dict[str, Any]:
             "title": p.title,
             "author": p.author.name,
             "published_at": _iso(p.published),
+            # The offset the blog writes beside its dates (its zone, fixed): what a crawl must keep.
+            "published_utc_offset_minutes": blog.options.utc_offset_minutes,
             "modified_at": _iso(p.modified),
             "topic": p.topic,
             "text": p.text,
@@ -502,6 +504,7 @@ def truth_dict(blog: DemoBlog, base_url: str) -> dict[str, Any]:
                     "parent_platform_comment_id": c.parent_id,
                     "author": c.author,
                     "published_at": _iso(c.published),
+                    "published_utc_offset_minutes": blog.options.utc_offset_minutes,
                     "text": c.text,
                     "approved": c.approved,
                     "status": c.status,
