@@ -25,3 +25,4 @@ SELECT target_kind, target_id, post_id, site_id, published_at, utc_offset_minute
        hour(published_at + to_minutes(utc_offset_minutes)) AS local_hour,
        dayofweek(published_at + to_minutes(utc_offset_minutes)) AS local_weekday
 FROM dated;
+COMMENT ON VIEW v_local_times IS 'Per post and per comment: the UTC time, the offset the source gave, and the time, hour and weekday in the blog''s local time. Grain: post or comment.';
