@@ -122,16 +122,16 @@ def _write_inputs(folder: Path, shared: Path | None) -> None:
     corpus = shared / "topic-corpora" / "reddit-mental-health-27subreddits" / "rmhd_27subreddits_dev_3510posts.csv"
     with corpus.open(encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
-    # Every 6th post (585 of 3,510, all 27 subreddits): k = 27 fits in seconds; the full-size fit
-    # is the topic gate's job (tests/test_topics_reddit.py).
-    sample, new = rows[::6], rows[1::60]
+    # Every 12th post (293 of 3,510, all 27 subreddits) keeps the four topic examples near a minute
+    # (every 6th took 2.5 min); the full-size fit is the topic gate's job (tests/test_topics_reddit.py).
+    sample, new = rows[::12], rows[1::60]
     for name, part in (("posts.csv", sample), ("new.csv", new)):
         with (folder / name).open("w", encoding="utf-8", newline="") as f:
             writer = csv.DictWriter(f, fieldnames=["row_id", "subreddit", "post"], extrasaction="ignore")
             writer.writeheader()
             writer.writerows(part)
     (folder / "posts.jsonl").write_text("".join(json.dumps({"id": r["row_id"], "text": r["post"]}) + "\n"
-                                                for r in rows[::12]), encoding="utf-8")
+                                                for r in rows[::30]), encoding="utf-8")
 
 
 def _run_example(line: str, folder: Path, home: Path, extra: dict[str, str] | None = None) -> None:
@@ -182,6 +182,30 @@ def test_examples_run_as_copied(home: Path, scratch: Path, command: str) -> None
 def test_serving_examples_are_skipped_with_a_reason(command: str) -> None:
     assert examples_of(command)
     pytest.skip(f"blogscope {command}: {SERVING_COMMANDS[command]}")
+
+
+@pytest.mark.acceptance
+def test_crawl_examples_run_against_a_loopback_blog(tmp_path: Path) -> None:
+    """run, crawl, process and demo examples, in that order, against a demo blog on 127.0.0.1."""
+    from demoblog.generate import generate
+    from demoblog.server import serve
+
+    folder, home = tmp_path / "cwd", tmp_path / "blogs"
+    folder.mkdir()
+    _write_inputs(folder, None)
+    server = serve(generate("wordpress", n_posts=8))
+    try:
+        url = server.base_url
+        (folder / "sites.toml").write_text(f'[[sites]]\nid = "demo"\nurl = "{url}"\nallow_private = true\n',
+                                           encoding="utf-8")
+        swap = {"https://blog.example.org/": f"{url} --allow-private", "http://127.0.0.1:8000/": url}
+        for command in CRAWL_COMMANDS:
+            for line in examples_of(command):
+                runs = sorted(p.name for p in (home / "runs").iterdir()) if (home / "runs").is_dir() else []
+                _run_example(line, folder, home, {**swap, "RUN_ID": runs[-1] if runs else "RUN_ID"})
+    finally:
+        server.stop()
+    assert (folder / "demo-home" / "report.html").is_file() and (home / "report.html").is_file()
 
 
 def test_fts_load_line_of_the_readme_works_in_the_bundled_shell_offline(home: Path) -> None:
