@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Callable
 from urllib.parse import urlencode
 
@@ -41,7 +41,7 @@ def int_arg(req: Request, name: str, default: int, *, lo: int = 1, hi: int | Non
     return value
 
 
-def _date_arg(req: Request, name: str) -> datetime | None:
+def _date_arg(blog: DemoBlog, req: Request, name: str) -> datetime | None:
     raw = req.arg(name)
     if not raw:
         return None
@@ -50,8 +50,8 @@ def _date_arg(req: Request, name: str) -> datetime | None:
     except ValueError:
         raise rest_error(400, "rest_invalid_param", f"Invalid parameter(s): {name}",
                          params={name: "Invalid date."}) from None
-    if dt.tzinfo is None:  # WordPress reads zone-less dates in the site zone (UTC here)
-        dt = dt.replace(tzinfo=timezone.utc)
+    if dt.tzinfo is None:  # WordPress reads zone-less dates in the site's zone
+        dt = dt.replace(tzinfo=site_zone(blog))
     return dt
 
 
@@ -209,8 +209,8 @@ def _rest_posts(blog: DemoBlog, req: Request) -> Response:
         raise rest_error(400, "rest_invalid_param", "Invalid parameter(s): status",
                          params={"status": "Status is forbidden."})
     posts = blog.listed_posts()
-    after, before = _date_arg(req, "after"), _date_arg(req, "before")
-    m_after, m_before = _date_arg(req, "modified_after"), _date_arg(req, "modified_before")
+    after, before = _date_arg(blog, req, "after"), _date_arg(blog, req, "before")
+    m_after, m_before = _date_arg(blog, req, "modified_after"), _date_arg(blog, req, "modified_before")
     posts = [p for p in posts if (after is None or p.published > after) and (before is None or p.published < before)
              and (m_after is None or p.modified > m_after) and (m_before is None or p.modified < m_before)]
     terms = term_table(blog)
@@ -267,7 +267,7 @@ def _rest_comments(blog: DemoBlog, req: Request) -> Response:
     parents = _id_list(req, "parent")
     if parents:
         comments = [c for c in comments if (c.parent_id or "0") in parents]
-    after, before = _date_arg(req, "after"), _date_arg(req, "before")
+    after, before = _date_arg(blog, req, "after"), _date_arg(blog, req, "before")
     comments = [c for c in comments if (after is None or c.published > after)
                 and (before is None or c.published < before)]
     comments = _order(req, comments, {"date": lambda c: c.published, "date_gmt": lambda c: c.published,
