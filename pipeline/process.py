@@ -313,8 +313,10 @@ def resolve_post_ids(batch: CrawlBatch, known_post_urls: KnownPostUrls | None) -
     URL forms it was loaded under: a blog that moved to https, dropped ``www`` or changed host
     serves the same paths, and its posts and comments must not come in twice. Ids given before
     0007 derive from the full URL (``ids.legacy_post_id``), so this match, not the id formula,
-    keeps them. Other posts get ``ids.post_id`` (scheme- and ``www``-free). Two warehouse posts on
-    one path (a duplicate an older version made) resolve to the first loaded.
+    keeps them. Other posts get ``ids.post_id`` (scheme- and ``www``-free); when one batch holds a
+    new post under two hosts (runs on both sides of a move processed together), the first URL in
+    sort order names it. Two warehouse posts on one path (a duplicate an older version made)
+    resolve to the first loaded.
     """
     urls = {raw.url: raw.site_id for raw in batch.posts.values()}
     for c in batch.comments.values():
@@ -323,7 +325,9 @@ def resolve_post_ids(batch: CrawlBatch, known_post_urls: KnownPostUrls | None) -
     if known_post_urls is not None and urls:
         for site_id, url, pid in known_post_urls(sorted(set(urls.values()))):
             known.setdefault((site_id, ids.path_key(url)), pid)
-    return {url: known.get((site_id, ids.path_key(url))) or ids.post_id(url) for url, site_id in urls.items()}
+    for url in sorted(urls):
+        known.setdefault((urls[url], ids.path_key(url)), ids.post_id(url))
+    return {url: known[(site_id, ids.path_key(url))] for url, site_id in urls.items()}
 
 
 def comment_post_id(c: RawComment, url_to_pid: dict[str, str]) -> str:

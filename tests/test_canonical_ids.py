@@ -131,3 +131,26 @@ def test_the_warehouse_keeps_the_blogs_utc_offsets(blog_server: Any, tmp_path: P
     assert len(local) == len(hour_of)
     for url, local_hour, utc_hour in local:
         assert utc_hour == hour_of[url] and local_hour == (utc_hour + 2) % 24, url
+
+
+def test_resolve_post_ids_prefers_the_warehouse_then_one_id_per_path_in_a_batch() -> None:
+    from pipeline.process import fold, resolve_post_ids
+    from pipeline.records import RawComment, RawPost, to_dict
+
+    def post(url: str, site: str = "s") -> dict:
+        return {"type": "post", **to_dict(RawPost(site, url, "wordpress", "html", "2024-01-01T00:00:00+00:00"))}
+
+    batch = fold([post("http://old.example/a/"), post("http://new.example/a/"), post("http://new.example/b/"),
+                  post("http://other.example/a/", site="other"),
+                  {"type": "comment", **to_dict(RawComment("s", "http://new.example/c/?utm_source=x", "html",
+                                                           "2024-01-01T00:00:00+00:00", "1"))}])
+    fresh = resolve_post_ids(batch, None)
+    assert fresh["http://old.example/a/"] == fresh["http://new.example/a/"] == ids.post_id("http://new.example/a/")
+    assert fresh["http://new.example/b/"] == ids.post_id("http://new.example/b/")
+    assert fresh["http://new.example/c/"] == ids.post_id("http://new.example/c/")
+    assert fresh["http://other.example/a/"] == ids.post_id("http://other.example/a/")  # another site's /a/
+    assert len(set(fresh.values())) == 4
+    known = [("s", "http://old.example/a/", "legacy-a"), ("s", "http://old.example/a/?m=1", "legacy-a")]
+    held = resolve_post_ids(batch, lambda site_ids: known if site_ids == ["other", "s"] else [])
+    assert held["http://new.example/a/"] == held["http://old.example/a/"] == "legacy-a"
+    assert held["http://new.example/b/"] == fresh["http://new.example/b/"]
