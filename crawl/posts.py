@@ -29,6 +29,7 @@ class ListedPost:
     tags: tuple[str, ...] | None = None
     content_html: str | None = None
     comment_status: str | None = None  # WordPress: open | closed
+    published_utc_offset_minutes: int | None = None  # the listing's own UTC offset for published_at
 
     def as_meta(self) -> dict[str, Any]:
         """A fresh copy of :attr:`_meta` (a post's meta is read 2-3 times: state, archive, writer)."""

@@ -14,9 +14,9 @@ from datetime import datetime, timezone
 from urllib.parse import quote, urlencode
 
 from demoblog.model import Comment, DemoBlog, Post, Thread, page_count, threads
-from demoblog.web import (ATOM, MONTHS, PRIVATE_PATH, HttpError, common_page, Request, Response, clock_12h, epoch_millis,
-                          esc, html_response, int_arg, iso, iso_millis, latest, long_date, post_activity,
-                          weekday_date, xml_response)
+from demoblog.web import (ATOM, MONTHS, PRIVATE_PATH, HttpError, Request, Response, clock_12h, common_page,
+                          epoch_millis, esc, html_response, int_arg, iso, iso_millis, latest, long_date,
+                          post_activity, site_zone, weekday_date, xml_response)
 
 _AVATAR_BLANK = "//resources.blogblog.com/img/blank.gif"
 _GD_IMAGE = ("<gd:image rel='http://schemas.google.com/g/2005#thumbnail' width='16' height='16' "
@@ -181,7 +181,7 @@ def _post_block(blog: DemoBlog, req: Request, post: Post, *, single: bool, mobil
 <div class='post-footer'>
 <div class='post-footer-line post-footer-line-1'>
 <span class='post-author vcard'>Posted by <span class='fn'>{esc(post.author.name)}</span></span>
-<span class='post-timestamp'>at <meta content='{esc(url)}' itemprop='url'/><a class='timestamp-link' href='{esc(link)}' rel='bookmark' title='permanent link'><abbr class='published' itemprop='datePublished' title='{iso(post.published)}'>{clock_12h(post.published, upper=True)}</abbr></a></span>
+<span class='post-timestamp'>at <meta content='{esc(url)}' itemprop='url'/><a class='timestamp-link' href='{esc(link)}' rel='bookmark' title='permanent link'><abbr class='published' itemprop='datePublished' title='{iso(post.published, site_zone(blog))}'>{clock_12h(post.published, upper=True)}</abbr></a></span>
 <span class='post-comment-link'>{'' if single else f"<a class='comment-link' href='{esc(link)}#comment-form' onclick=''>{comment_label}</a>"}</span>
 </div>
 <div class='post-footer-line post-footer-line-2'><span class='post-labels'>Labels: {labels}</span></div>
@@ -410,7 +410,7 @@ def _post_entry(blog: DemoBlog, req: Request, p: Post, summary: bool, ns: str = 
     else:
         body = f"<content type='html'>{esc(_paragraphs_html(p))}</content>"
     return (f"<entry{(' ' + ns) if ns else ''}><id>tag:blogger.com,1999:blog-{blog.blog_id}.post-{pid}</id>"
-            f"<published>{iso_millis(p.published)}</published><updated>{iso_millis(p.modified)}</updated>{cats}"
+            f"<published>{iso_millis(p.published, site_zone(blog))}</published><updated>{iso_millis(p.modified, site_zone(blog))}</updated>{cats}"
             f"<title type='text'>{esc(p.title)}</title>{body}"
             f"<link rel='replies' type='application/atom+xml' href='{req.base}/feeds/{pid}/comments/default' title='Post Comments'/>"
             f"<link rel='replies' type='text/html' href='{esc(url)}#comment-form' title='{n} Comments'/>"
@@ -430,7 +430,7 @@ def _comment_entry(blog: DemoBlog, req: Request, c: Comment, ns: str = "") -> st
                if c.parent_id else "")
     display = f"{long_date(c.published)} at {clock_12h(c.published, upper=True)}"
     return (f"<entry{(' ' + ns) if ns else ''}><id>tag:blogger.com,1999:blog-{blog.blog_id}.post-{cid}</id>"
-            f"<published>{iso_millis(c.published)}</published><updated>{iso_millis(c.published)}</updated>"
+            f"<published>{iso_millis(c.published, site_zone(blog))}</published><updated>{iso_millis(c.published, site_zone(blog))}</updated>"
             f"<title type='text'>{esc(title)}</title><content type='html'>{esc(_comment_html_text(c))}</content>"
             f"<link rel='edit' type='application/atom+xml' href='https://www.blogger.com/feeds/{blog.blog_id}/{pid}/comments/default/{cid}'/>"
             f"<link rel='self' type='application/atom+xml' href='{req.base}/feeds/{pid}/comments/default/{cid}'/>"

@@ -77,6 +77,10 @@ COMMENTERS: tuple[str, ...] = (
 _COMMENTER_WEIGHTS = [1.0 / (i + 1) ** 0.7 for i in range(len(COMMENTERS))]
 
 
+# The zone each flavour's demo blog writes its dates in (minutes east of UTC).
+UTC_OFFSET_MINUTES = {"wordpress": 120, "blogger": -300}
+
+
 def generate(flavour: str, seed: int = 7, *, n_posts: int = 44, n_hidden: int | None = None,
              hot_posts: int | None = None, deep_threads: int | None = None,
              protected_post: bool = False, rest_api: bool = True,
@@ -106,6 +110,9 @@ def generate(flavour: str, seed: int = 7, *, n_posts: int = 44, n_hidden: int | 
         default_comments_page=default_comments_page,
         rest_api=rest_api and flavour == "wordpress",
         feed_items=10 if flavour == "wordpress" else 25,
+        # Neither demo blog writes its dates in UTC, so the source offsets are exercised:
+        # WordPress "UTC+2" (a manual offset), Blogger at -05:00.
+        utc_offset_minutes=UTC_OFFSET_MINUTES[flavour],
     )
     authors = [
         Author(user_id=i + 1, name=name, slug=T.slugify(name.split(",")[0].replace("Dr. ", "")),
@@ -475,6 +482,8 @@ def truth_dict(blog: DemoBlog, base_url: str) -> dict[str, Any]:
             "title": p.title,
             "author": p.author.name,
             "published_at": _iso(p.published),
+            # The offset the blog writes beside its dates (its zone, fixed): what a crawl must keep.
+            "published_utc_offset_minutes": blog.options.utc_offset_minutes,
             "modified_at": _iso(p.modified),
             "topic": p.topic,
             "text": p.text,
@@ -495,6 +504,7 @@ def truth_dict(blog: DemoBlog, base_url: str) -> dict[str, Any]:
                     "parent_platform_comment_id": c.parent_id,
                     "author": c.author,
                     "published_at": _iso(c.published),
+                    "published_utc_offset_minutes": blog.options.utc_offset_minutes,
                     "text": c.text,
                     "approved": c.approved,
                     "status": c.status,

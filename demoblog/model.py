@@ -97,6 +97,9 @@ class SiteOptions:
     rest_api: bool = True  # WordPress REST API on /wp-json/
     feed_items: int = 10  # WordPress posts_per_rss; Blogger feeds default to 25 instead
     thread_depth: int = 5
+    # The blog's zone as a fixed offset (minutes east of UTC): dates it shows carry it (HTML
+    # datetime attributes, feeds, WordPress REST ``date`` beside ``date_gmt``), as real blogs do.
+    utc_offset_minutes: int = 0
 
 
 @dataclass

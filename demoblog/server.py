@@ -145,7 +145,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(self._admin(path, b""), head)
             return
         req = Request(method="HEAD" if head else "GET", path=path,
-                      query=parse_qs(parts.query, keep_blank_values=True), base=self.server.base)
+                      query=parse_qs(parts.query, keep_blank_values=True), base=self._base())
         blog = self.server.blog
         faults = self.server.faults
         delay_s = 0.0
@@ -183,7 +183,7 @@ class _Handler(BaseHTTPRequestHandler):
                 and resp.content_type.startswith(("text/html", "application/json"))):
             # WordPress sends this on every page; merged into one Link header (RFC 8288 allows
             # both forms) so clients that keep one header per name still see the paging links.
-            api_link = f'<{self.server.base}/wp-json/>; rel="https://api.w.org/"'
+            api_link = f'<{self._base()}/wp-json/>; rel="https://api.w.org/"'
             links = [v for k, v in resp.headers if k == "Link"] + [api_link]
             resp.headers = [h for h in resp.headers if h[0] != "Link"] + [("Link", ", ".join(links))]
         validators = [h for h in resp.headers if h[0] in ("ETag", "Last-Modified")]
@@ -203,6 +203,15 @@ class _Handler(BaseHTTPRequestHandler):
             if since.tzinfo is not None and last_modified <= since:
                 return Response(status=304, content_type=resp.content_type, headers=validators)
         return resp
+
+    def _base(self) -> str:
+        """The blog's address: ``http://localhost:PORT`` when the client named this server so, else
+        ``http://127.0.0.1:PORT``. Both are loopback; the second name stands for a blog that moved
+        host (every link it serves follows the new name), which tests crawl for stable post ids."""
+        host = (self.headers.get("Host") or "").strip().lower()
+        if host == f"localhost:{self.server.server_address[1]}":
+            return f"http://{host}"
+        return self.server.base
 
     def _send(self, resp: Response, head: bool) -> None:
         self.send_response(resp.status)

@@ -11,7 +11,7 @@ import hashlib
 import html
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 from email.utils import format_datetime
 from typing import Any, Callable
 
@@ -122,9 +122,19 @@ def etag_for(body: bytes) -> str:
 # --------------------------------------------------------------------------- dates
 
 
-def iso(dt: datetime) -> str:
-    """2024-01-05T10:31:00+00:00"""
-    return dt.astimezone(timezone.utc).isoformat()
+def site_zone(blog: DemoBlog) -> tzinfo:
+    """The blog's own zone: a fixed offset, as WordPress's "UTC+2" setting (no DST, so runs agree)."""
+    return timezone(timedelta(minutes=blog.options.utc_offset_minutes))
+
+
+def iso(dt: datetime, tz: tzinfo = timezone.utc) -> str:
+    """2024-01-05T10:31:00+00:00 (or in the site's zone: 2024-01-05T12:31:00+02:00)"""
+    return dt.astimezone(tz).isoformat()
+
+
+def iso_local_naive(dt: datetime, tz: tzinfo) -> str:
+    """WordPress REST ``date`` style: the site's local time, no offset (``date_gmt`` says UTC)."""
+    return dt.astimezone(tz).replace(tzinfo=None).isoformat()
 
 
 def iso_gmt_naive(dt: datetime) -> str:
@@ -132,15 +142,15 @@ def iso_gmt_naive(dt: datetime) -> str:
     return dt.astimezone(timezone.utc).replace(tzinfo=None).isoformat()
 
 
-def iso_millis(dt: datetime) -> str:
-    """Blogger feed style: 2024-01-05T10:31:00.000+00:00"""
-    dt = dt.astimezone(timezone.utc)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}+00:00"
+def iso_millis(dt: datetime, tz: tzinfo = timezone.utc) -> str:
+    """Blogger feed style: 2024-01-05T10:31:00.000+00:00 (in the blog's zone: ...05:31:00.000-05:00)"""
+    dt = dt.astimezone(tz)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}" + dt.isoformat()[-6:]
 
 
-def rfc822(dt: datetime) -> str:
-    """RSS pubDate: Fri, 05 Jan 2024 10:31:00 +0000"""
-    return format_datetime(dt.astimezone(timezone.utc))
+def rfc822(dt: datetime, tz: tzinfo = timezone.utc) -> str:
+    """RSS pubDate: Fri, 05 Jan 2024 10:31:00 +0000 (or the site's offset)"""
+    return format_datetime(dt.astimezone(tz))
 
 
 def http_date(dt: datetime) -> str:

@@ -17,7 +17,7 @@ from demoblog import text as T
 from demoblog.model import Comment, DemoBlog, Post, Thread, page_count
 from demoblog.web import (MONTHS, PRIVATE_PATH, RSS, HttpError, Request, Response, clock_12h, esc,
                           html_response, iso, json_response, latest, long_date, post_activity,
-                          redirect, rfc822, xml_response, common_page)
+                          redirect, rfc822, site_zone, xml_response, common_page)
 from demoblog.wp_common import (WP_VERSION, comment_link, comment_page_url, comment_pages, display_title,
                                 post_url, term_url, term_table)
 from demoblog.wp_rest import handle_rest, int_arg
@@ -133,9 +133,9 @@ def _entry_meta(blog: DemoBlog, req: Request, post: Post) -> str:
     url = post_url(blog, req, post)
     updated = ""
     if post.modified != post.published:
-        updated = f'<time class="updated" datetime="{iso(post.modified)}">{long_date(post.modified)}</time>'
+        updated = f'<time class="updated" datetime="{iso(post.modified, site_zone(blog))}">{long_date(post.modified)}</time>'
     return (f'<div class="entry-meta"><span class="posted-on">Posted on <a href="{esc(url)}" rel="bookmark">'
-            f'<time class="entry-date published" datetime="{iso(post.published)}">{long_date(post.published)}'
+            f'<time class="entry-date published" datetime="{iso(post.published, site_zone(blog))}">{long_date(post.published)}'
             f'</time>{updated}</a></span><span class="byline"> by <span class="author vcard">'
             f'<a class="url fn n" href="{req.base}/author/{post.author.slug}/">{esc(post.author.name)}</a>'
             f'</span></span></div>')
@@ -274,7 +274,7 @@ class _Walker:
 <footer class="comment-meta">
 <div class="comment-author vcard">
 {_avatar(c.author)} {fn} <span class="says">says:</span></div>
-<div class="comment-metadata"><a href="{esc(link)}"><time datetime="{iso(c.published)}">{long_date(c.published)} at {clock_12h(c.published, upper=False)}</time></a></div>
+<div class="comment-metadata"><a href="{esc(link)}"><time datetime="{iso(c.published, site_zone(self.blog))}">{long_date(c.published)} at {clock_12h(c.published, upper=False)}</time></a></div>
 </footer>
 <div class="comment-content">
 {paragraphs}
@@ -414,7 +414,7 @@ def _amp(blog: DemoBlog, req: Request, post: Post) -> Response:
 <header class="amp-wp-article-header">
 <h1 class="amp-wp-title">{esc(display_title(post))}</h1>
 <div class="amp-wp-meta amp-wp-byline"><span class="amp-wp-author author vcard">{esc(post.author.name)}</span></div>
-<div class="amp-wp-meta amp-wp-posted-on"><time datetime="{iso(post.published)}">{long_date(post.published)}</time></div>
+<div class="amp-wp-meta amp-wp-posted-on"><time datetime="{iso(post.published, site_zone(blog))}">{long_date(post.published)}</time></div>
 </header>
 <div class="amp-wp-article-content">
 {content}
@@ -481,7 +481,7 @@ def _posts_feed(blog: DemoBlog, req: Request) -> Response:
 		<link>{esc(url)}</link>
 		<comments>{esc(url)}#comments</comments>
 		<dc:creator>{_cdata(p.author.name)}</dc:creator>
-		<pubDate>{rfc822(p.published)}</pubDate>
+		<pubDate>{rfc822(p.published, site_zone(blog))}</pubDate>
 {cats}
 		<guid isPermaLink="false">{req.base}/?p={p.platform_post_id}</guid>
 		<description>{_cdata(desc)}</description>
@@ -504,7 +504,7 @@ def _comment_items(blog: DemoBlog, req: Request, comments: list[Comment], site_w
 		<title>{esc(title)}</title>
 		<link>{esc(comment_link(blog, req, post, c))}</link>
 		<dc:creator>{_cdata(c.author)}</dc:creator>
-		<pubDate>{rfc822(c.published)}</pubDate>
+		<pubDate>{rfc822(c.published, site_zone(blog))}</pubDate>
 		<guid isPermaLink="false">{req.base}/?p={post.platform_post_id}#comment-{c.platform_comment_id}</guid>
 		<description>{_cdata(" ".join(c.paragraphs))}</description>
 		<content:encoded>{_cdata("".join(f"<p>{esc(p)}</p>" for p in c.paragraphs))}</content:encoded>

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Callable
 from urllib.parse import urlencode
 
 from demoblog import text as T
 from demoblog.model import Comment, DemoBlog, Post
-from demoblog.web import HttpError, Request, Response, esc, iso_gmt_naive, json_response, latest, post_activity
+from demoblog.web import (HttpError, Request, Response, esc, iso_gmt_naive, iso_local_naive, json_response, latest,
+                          post_activity, site_zone)
 from demoblog.web import int_arg as web_int_arg
 from demoblog.wp_common import comment_link, display_title, post_url, term_table, term_url
 
@@ -38,7 +39,7 @@ def int_arg(req: Request, name: str, default: int, *, lo: int = 1, hi: int | Non
     return web_int_arg(req, name, default, lo=lo, hi=hi, invalid=invalid)
 
 
-def _date_arg(req: Request, name: str) -> datetime | None:
+def _date_arg(blog: DemoBlog, req: Request, name: str) -> datetime | None:
     raw = req.arg(name)
     if not raw:
         return None
@@ -47,8 +48,8 @@ def _date_arg(req: Request, name: str) -> datetime | None:
     except ValueError:
         raise rest_error(400, "rest_invalid_param", f"Invalid parameter(s): {name}",
                          params={name: "Invalid date."}) from None
-    if dt.tzinfo is None:  # WordPress reads zone-less dates in the site zone (UTC here)
-        dt = dt.replace(tzinfo=timezone.utc)
+    if dt.tzinfo is None:  # WordPress reads zone-less dates in the site's zone
+        dt = dt.replace(tzinfo=site_zone(blog))
     return dt
 
 
@@ -127,7 +128,7 @@ def _comment_json(blog: DemoBlog, req: Request, c: Comment) -> dict[str, Any]:
         "parent": int(c.parent_id) if c.parent_id else 0,
         "author": post.author.user_id if c.by_post_author else 0,
         "author_name": c.author, "author_url": "",
-        "date": iso_gmt_naive(c.published), "date_gmt": iso_gmt_naive(c.published),
+        "date": iso_local_naive(c.published, site_zone(blog)), "date_gmt": iso_gmt_naive(c.published),
         "content": {"rendered": "".join(f"<p>{esc(p)}</p>\n" for p in c.paragraphs)},
         "link": comment_link(blog, req, post, c), "status": "approved", "type": "comment",
         "author_avatar_urls": {s: f"https://secure.gravatar.com/avatar/{digest}?s={s}&d=mm&r=g" for s in ("24", "48", "96")},
@@ -139,9 +140,9 @@ def _post_json(blog: DemoBlog, req: Request, p: Post, embed: bool) -> dict[str, 
     terms = term_table(blog)
     pid = p.platform_post_id
     out: dict[str, Any] = {
-        "id": int(pid), "date": iso_gmt_naive(p.published), "date_gmt": iso_gmt_naive(p.published),
+        "id": int(pid), "date": iso_local_naive(p.published, site_zone(blog)), "date_gmt": iso_gmt_naive(p.published),
         "guid": {"rendered": f"{req.base}/?p={pid}"},
-        "modified": iso_gmt_naive(p.modified), "modified_gmt": iso_gmt_naive(p.modified),
+        "modified": iso_local_naive(p.modified, site_zone(blog)), "modified_gmt": iso_gmt_naive(p.modified),
         "slug": p.slug, "status": "publish", "type": "post", "link": post_url(blog, req, p),
         "title": {"rendered": esc(display_title(p))},
         "content": {"rendered": "" if p.password else "\n".join(f"<p>{esc(x)}</p>\n" for x in p.paragraphs),
@@ -206,8 +207,8 @@ def _rest_posts(blog: DemoBlog, req: Request) -> Response:
         raise rest_error(400, "rest_invalid_param", "Invalid parameter(s): status",
                          params={"status": "Status is forbidden."})
     posts = blog.listed_posts()
-    after, before = _date_arg(req, "after"), _date_arg(req, "before")
-    m_after, m_before = _date_arg(req, "modified_after"), _date_arg(req, "modified_before")
+    after, before = _date_arg(blog, req, "after"), _date_arg(blog, req, "before")
+    m_after, m_before = _date_arg(blog, req, "modified_after"), _date_arg(blog, req, "modified_before")
     posts = [p for p in posts if (after is None or p.published > after) and (before is None or p.published < before)
              and (m_after is None or p.modified > m_after) and (m_before is None or p.modified < m_before)]
     terms = term_table(blog)
@@ -264,7 +265,7 @@ def _rest_comments(blog: DemoBlog, req: Request) -> Response:
     parents = _id_list(req, "parent")
     if parents:
         comments = [c for c in comments if (c.parent_id or "0") in parents]
-    after, before = _date_arg(req, "after"), _date_arg(req, "before")
+    after, before = _date_arg(blog, req, "after"), _date_arg(blog, req, "before")
     comments = [c for c in comments if (after is None or c.published > after)
                 and (before is None or c.published < before)]
     comments = _order(req, comments, {"date": lambda c: c.published, "date_gmt": lambda c: c.published,
@@ -295,7 +296,7 @@ def _rest_index(blog: DemoBlog, req: Request) -> Response:
     routes = {r: {"namespace": "wp/v2", "methods": ["GET"], "_links": {"self": [{"href": f"{req.base}/wp-json{r}"}]}}
               for r in ("/wp/v2/posts", "/wp/v2/comments", "/wp/v2/users", "/wp/v2/categories", "/wp/v2/tags")}
     data = {"name": blog.site_title, "description": blog.tagline, "url": req.base, "home": req.base,
-            "gmt_offset": 0, "timezone_string": "UTC", "namespaces": ["oembed/1.0", "wp/v2"],
+            "gmt_offset": blog.options.utc_offset_minutes / 60, "timezone_string": "", "namespaces": ["oembed/1.0", "wp/v2"],
             "authentication": [], "routes": routes,
             "_links": {"help": [{"href": "https://developer.wordpress.org/rest-api/"}]}}
     return json_response(data, None)

@@ -124,7 +124,8 @@ def process(settings: Settings, run_id: str, *, from_archive: bool = False, work
             raise JobError(f"no WARC files under {settings.archive_dir}: nothing to rebuild from")
         records = _as_raw_dicts(rebuild_from_warc(warcs))
         result = process_records(records, out_dir, run_id, pseudonym_key=key, settings=proc_settings, progress=progress,
-                                 earlier_posts=_earlier_posts(settings), earlier_names=_earlier_names(settings))
+                                 earlier_posts=_earlier_posts(settings), earlier_names=_earlier_names(settings),
+                                 known_post_urls=_known_post_urls(settings))
         included = [run_id]
     else:
         crawl_file = settings.run_dir(run_id) / "crawl" / "raw.jsonl"
@@ -135,7 +136,7 @@ def process(settings: Settings, run_id: str, *, from_archive: bool = False, work
         files = [settings.run_dir(r) / "crawl" / "raw.jsonl" for r in included]
         result = process_crawl(files, out_dir, run_id, home=settings.home, pseudonym_key=key,
                                settings=proc_settings, progress=progress, earlier_posts=_earlier_posts(settings),
-                               earlier_names=_earlier_names(settings))
+                               earlier_names=_earlier_names(settings), known_post_urls=_known_post_urls(settings))
     return {"posts": result.posts, "comments": result.comments, "sentiment": result.sentiment,
             "quarantined": result.quarantined, "stages": result.counts, "included_runs": included}
 
@@ -145,6 +146,13 @@ def _earlier_posts(settings: Settings) -> Any:
     from warehouse.corpus import earlier_posts
 
     return lambda post_ids: earlier_posts(settings.working_db, post_ids)
+
+
+def _known_post_urls(settings: Settings) -> Any:
+    """The warehouse lookup that keeps a post's id when its URL moved (https, no www, new host)."""
+    from warehouse.corpus import known_post_urls
+
+    return lambda site_ids: known_post_urls(settings.working_db, site_ids)
 
 
 def _earlier_names(settings: Settings) -> Any:

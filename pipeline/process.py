@@ -38,6 +38,9 @@ from pipeline.stage import StageCounter
 # post ids -> {"author": ..., "language": ...} of posts loaded by earlier runs (flows passes a
 # warehouse lookup; pipeline itself reads no database).
 EarlierPosts = Callable[[list[str]], Mapping[str, Mapping[str, Any]]]
+# site ids -> (site_id, url, post_id) for every URL form under which the warehouse knows a post of
+# those sites (posts.url and post_aliases), the first-loaded post first (flows passes a warehouse lookup).
+KnownPostUrls = Callable[[list[str]], Iterable[tuple[str, str, str]]]
 
 log = logging.getLogger(__name__)
 
@@ -110,12 +113,14 @@ class ProcessResult:
 def process_crawl(crawl_files: list[Path], out_dir: Path, run_id: str, *, home: Path,
                   pseudonym_key: bytes, settings: ProcessSettings | None = None,
                   progress: bool = False, earlier_posts: EarlierPosts | None = None,
-                  earlier_names: EarlierNames | None = None) -> ProcessResult:
+                  earlier_names: EarlierNames | None = None,
+                  known_post_urls: KnownPostUrls | None = None) -> ProcessResult:
     """Process the crawl output files of one run into ``out_dir/*.parquet``."""
     settings = settings or ProcessSettings()
     records: Iterator[dict[str, Any]] = (rec for path in crawl_files for rec in read_jsonl(path))
     result = process_records(records, out_dir, run_id, pseudonym_key=pseudonym_key, settings=settings,
-                             progress=progress, earlier_posts=earlier_posts, earlier_names=earlier_names)
+                             progress=progress, earlier_posts=earlier_posts, earlier_names=earlier_names,
+                             known_post_urls=known_post_urls)
     write_records(out_dir / "crawl_failures.parquet", crawl_failure_snapshot(crawl_files, run_id), CrawlFailure)
     return result
 
@@ -146,7 +151,8 @@ def crawl_failure_snapshot(crawl_files: list[Path], run_id: str) -> list[CrawlFa
 def process_records(records: Iterable[dict[str, Any]], out_dir: Path, run_id: str, *, pseudonym_key: bytes,
                     settings: ProcessSettings, progress: bool = False,
                     earlier_posts: EarlierPosts | None = None,
-                    earlier_names: EarlierNames | None = None) -> ProcessResult:
+                    earlier_names: EarlierNames | None = None,
+                    known_post_urls: KnownPostUrls | None = None) -> ProcessResult:
     """Fold, extract, thread, score and write one run's records.
 
     ``earlier_posts`` looks up posts that earlier runs loaded (post id -> ``author``,
@@ -154,10 +160,13 @@ def process_records(records: Iterable[dict[str, Any]], out_dir: Path, run_id: st
     to know whether the post's author wrote it and which language to fall back on.
     ``earlier_names`` gives earlier runs' commenters of these sites as keyed name hashes
     (``pipeline.redaction``), so their names are redacted in this run's texts too.
+    ``known_post_urls`` lists the URL forms of posts the warehouse holds, so a post re-crawled
+    under another form (https, no ``www``, a new host) keeps its id (:func:`resolve_post_ids`).
     """
     from pipeline import dedup, language, sentiment
 
     batch = fold(records)
+    resolved = resolve_post_ids(batch, known_post_urls)
     post_counter = StageCounter("extract", run_id)
     comment_counter = StageCounter("comments", run_id)
     quarantine: list[Quarantined] = []
@@ -177,7 +186,7 @@ def process_records(records: Iterable[dict[str, Any]], out_dir: Path, run_id: st
             reason = ex.status if ex is not None and ex.status != "ok" else "empty"
             post_counter.drop(raw.url, reason, ex.reason if ex is not None else "", raw.site_id)
             continue
-        pid = ids.post_id(raw.url)
+        pid = resolved[raw.url]
         posts[pid] = Post(
             post_id=pid, site_id=raw.site_id, url=raw.url,
             title=raw.title or ex.title, author=raw.author or ex.author,
@@ -187,6 +196,8 @@ def process_records(records: Iterable[dict[str, Any]], out_dir: Path, run_id: st
             tags=raw.tags or ex.tags, aliases=raw.aliases, word_count=len(ex.text.split()),
             content_hash=ids.digest("text", ex.text), comment_system=raw.comment_system,
             source=raw.source, fetched_at=raw.fetched_at,
+            # Only the crawl's date carries the source's offset (the extractor's date has none).
+            published_utc_offset_minutes=raw.published_utc_offset_minutes if raw.published_at else None,
         )
         post_counter.ok()
 
@@ -210,10 +221,12 @@ def process_records(records: Iterable[dict[str, Any]], out_dir: Path, run_id: st
     url_to_pid = {p.url: p.post_id for p in posts.values()}
     for row in alias_rows:
         url_to_pid.setdefault(row["url"], row["post_id"])
+    for url, pid in resolved.items():  # posts not extracted this run, and comments' posts
+        url_to_pid.setdefault(url, pid)
 
     # -- comments: ids, parents, depth, pseudonyms ---------------------------------------
-    failed_urls = [raw.url for raw in batch.posts.values() if ids.post_id(raw.url) not in posts
-                   and ids.post_id(raw.url) not in redirect]
+    failed_urls = [raw.url for raw in batch.posts.values() if resolved[raw.url] not in posts
+                   and resolved[raw.url] not in redirect]
     missing = sorted({comment_post_id(c, url_to_pid) for c in batch.comments.values()} - set(posts))
     earlier = dict(earlier_posts(missing)) if earlier_posts is not None and missing else {}
     comments = build_comments(batch.comments.values(), url_to_pid, posts, pseudonym_key, run_id, comment_counter,
@@ -293,6 +306,30 @@ def _score_row(kind: str, target: str, res, run_id: str) -> SentimentScore:
                           res.share_positive, res.share_negative, res.sentences, run_id)
 
 
+def resolve_post_ids(batch: CrawlBatch, known_post_urls: KnownPostUrls | None) -> dict[str, str]:
+    """Canonical URL -> post id for every post and every commented post of the batch.
+
+    A post the warehouse already holds keeps its id, found by ``(site_id, path_key)`` among the
+    URL forms it was loaded under: a blog that moved to https, dropped ``www`` or changed host
+    serves the same paths, and its posts and comments must not come in twice. Ids given before
+    0007 derive from the full URL (``ids.legacy_post_id``), so this match, not the id formula,
+    keeps them. Other posts get ``ids.post_id`` (scheme- and ``www``-free); when one batch holds a
+    new post under two hosts (runs on both sides of a move processed together), the first URL in
+    sort order names it. Two warehouse posts on one path (a duplicate an older version made)
+    resolve to the first loaded.
+    """
+    urls = {raw.url: raw.site_id for raw in batch.posts.values()}
+    for c in batch.comments.values():
+        urls.setdefault(ids.canonical_url(c.post_url), c.site_id)
+    known: dict[tuple[str, str], str] = {}
+    if known_post_urls is not None and urls:
+        for site_id, url, pid in known_post_urls(sorted(set(urls.values()))):
+            known.setdefault((site_id, ids.path_key(url)), pid)
+    for url in sorted(urls):
+        known.setdefault((urls[url], ids.path_key(url)), ids.post_id(url))
+    return {url: known[(site_id, ids.path_key(url))] for url, site_id in urls.items()}
+
+
 def comment_post_id(c: RawComment, url_to_pid: dict[str, str]) -> str:
     """The post a comment belongs to: this run's post for its URL or alias, else the id its URL derives.
 
@@ -309,7 +346,7 @@ def build_comments(raw_comments: Iterable[RawComment], url_to_pid: dict[str, str
                    ) -> list[Comment]:
     """Derived ids, parents resolved by native id within the post, depth from the chain."""
     by_post: dict[str, list[RawComment]] = {}
-    failed = {ids.post_id(url) for url in failed_post_urls}
+    failed = {url_to_pid.get(url) or ids.post_id(url) for url in failed_post_urls}
     for c in raw_comments:
         pid = comment_post_id(c, url_to_pid)
         if pid in failed:
@@ -349,6 +386,7 @@ def build_comments(raw_comments: Iterable[RawComment], url_to_pid: dict[str, str
                 depth=depth, platform_comment_id=c.platform_comment_id, source=c.source,
                 first_seen_at=c.fetched_at, position=c.position,
                 is_post_author=bool(author_norm and c.author and normalise_name(c.author) == author_norm),
+                published_utc_offset_minutes=c.published_utc_offset_minutes,
             ))
             counter.ok()
     return out

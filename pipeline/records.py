@@ -63,6 +63,9 @@ class RawPost:
     aliases: tuple[str, ...] = ()  # other URLs that served this post (?m=1, AMP, feed links)
     comment_system: str = "native"  # native | none | closed | disqus | facebook | ...
     http_status: int | None = None
+    # The UTC offset the source wrote beside ``published_at`` (minutes east of UTC, e.g. 120 for
+    # +02:00; WordPress: ``date`` - ``date_gmt``); None when it wrote none. ``published_at`` stays UTC.
+    published_utc_offset_minutes: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +83,7 @@ class RawComment:
     published_at: str | None = None
     text: str = ""  # plain text (HTML already stripped by the source parser)
     position: int = 0  # order on the page / in the feed
+    published_utc_offset_minutes: int | None = None  # as on RawPost
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +150,7 @@ class Post:
     comment_system: str = "native"
     source: str = ""
     fetched_at: str | None = None
+    published_utc_offset_minutes: int | None = None  # the source's offset beside the UTC published_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +169,7 @@ class Comment:
     first_seen_at: str | None = None
     position: int = 0
     is_post_author: bool = False
+    published_utc_offset_minutes: int | None = None  # the source's offset beside the UTC published_at
 
 
 @dataclass(frozen=True, slots=True)

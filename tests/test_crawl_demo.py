@@ -33,6 +33,8 @@ def check_against_truth(records: list[dict[str, Any]], truth: dict[str, Any]) ->
         assert post["title"] == want["title"]
         assert post["author"] == want["author"]
         assert post["published_at"] == want["published_at"]
+        # The blog's own zone is kept beside the UTC time (the demo blogs write non-UTC offsets).
+        assert post["published_utc_offset_minutes"] == want["published_utc_offset_minutes"] != 0, url
         assert post["html"] and want["text"].split("\n\n")[0][:60] in post["html"].replace("&#x27;", "'").replace(
             "&#39;", "'").replace("&quot;", '"').replace("&amp;", "&")
 
@@ -45,6 +47,7 @@ def check_against_truth(records: list[dict[str, Any]], truth: dict[str, Any]) ->
         assert got["parent_platform_comment_id"] == want["parent_platform_comment_id"], key
         assert got["author"] == want["author"], key
         assert got["published_at"] == want["published_at"], key
+        assert got["published_utc_offset_minutes"] == want["published_utc_offset_minutes"] != 0, key
         assert got["text"] == want["text"], key
 
     # The blog exercises what matters: deep threads and posts with several comment pages.

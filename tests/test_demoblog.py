@@ -32,6 +32,7 @@ from demoblog import text as T
 from demoblog.generate import add_comment, generate, truth_dict, with_options, write_truth
 from demoblog.model import DemoBlog, page_count, threads
 from demoblog.server import serve
+from demoblog.web import site_zone
 from pipeline.ids import canonical_url
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -641,7 +642,8 @@ def test_blogger_html_paging_mobile_and_comment_pages(small):
     assert desktop.xpath("//meta[@name='generator']/@content") == ["blogger"]
     assert desktop.xpath("//h3[contains(@class,'post-title')]/text()") == [post.title]
     assert desktop.xpath("//span[@class='post-author vcard']/span[@class='fn']/text()") == [post.author.name]
-    assert desktop.xpath("//abbr[@class='published']/@title") == [post.published.isoformat()]
+    # The same instant, written in the blog's own zone (-05:00), as Blogger writes it.
+    assert desktop.xpath("//abbr[@class='published']/@title") == [post.published.astimezone(site_zone(blog)).isoformat()]
     assert desktop.xpath(f"//div[@id='post-body-{post.platform_post_id}']")
     assert mobile.xpath("//link[@rel='canonical']/@href") == [post_url]
     assert mobile.xpath("//div[@class='mobile-post-outer']") and not desktop.xpath("//div[@class='mobile-post-outer']")

@@ -259,8 +259,20 @@ class _Loader:
         has_aliases = "_aliases" in cols
         cols = [col for col in cols if col != "_aliases"]
         col_list = ", ".join(_ident(col) for col in cols)
+        # A post that comes under another URL form (https, no www, a new host: the process stage
+        # kept its id) keeps its earlier URL findable as an alias.
+        c.execute("""
+            CREATE OR REPLACE TEMP TABLE _moved_urls AS
+            SELECT p.post_id, p.url FROM posts p JOIN _stage_posts s USING (post_id) WHERE p.url <> s.url
+            UNION SELECT s.post_id, s.url FROM posts p JOIN _stage_posts s USING (post_id) WHERE p.url <> s.url""")
         c.execute(f"INSERT INTO posts ({col_list}) SELECT {col_list} FROM _stage_posts "
                   f"ON CONFLICT (post_id) {self.update_clause(spec, cols)}")
+        c.execute("""
+            INSERT INTO post_aliases (url, post_id, run_id, first_seen_run_id)
+            SELECT m.url, m.post_id, $run_id, $run_id FROM _moved_urls m JOIN posts p USING (post_id)
+            WHERE m.url <> p.url
+            ON CONFLICT (url) DO NOTHING""", {"run_id": self.run_id})
+        c.execute("DROP TABLE _moved_urls")
         # A site the process stage did not describe still gets a row (its id), so posts never dangle.
         c.execute("""
             INSERT INTO sites (site_id, run_id, first_seen_run_id)

@@ -32,6 +32,15 @@ blogscope query "select * from v_post_discussion order by comments desc limit 10
 
 - Times are `TIMESTAMP` in UTC. Keys are derived ids (hashes of what identifies a thing), so
   reloading a run changes nothing and rows meet across runs.
+- Local time: `posts` and `comments` keep the UTC offset the source wrote beside `published_at`
+  (`published_utc_offset_minutes`, NULL when it wrote none); `published_at +
+  to_minutes(published_utc_offset_minutes)` is the blog's local time (`v_local_times` has it,
+  with `local_hour`).
+- Post ids survive URL moves: a post re-crawled under https, without `www` or on a new host
+  keeps its id; its earlier URLs stay in `post_aliases`.
+- Table macro `mentions_by_month(term)`: a term's (or phrase's) mentions in posts and comments
+  per month and site, with their share of all that month's (whole words, any case, no fts needed):
+  `SELECT * FROM mentions_by_month('lithium')`.
 - Lineage: every row names the run that last wrote it (`run_id` -> `runs`); entity tables also
   keep `first_seen_run_id` and `updated_run_id`.
 - Edited posts: `posts` holds one current row per post, upserted; the newest fetch wins (a reload

@@ -47,7 +47,7 @@ def blogger_window_url(feed: str, start: int, size: int) -> str:
 def listed_post(p: Any) -> ListedPost:
     return ListedPost(source="blogger-feed", url=p.url, title=p.title, author=p.author, published_at=p.published_at,
                       modified_at=p.updated_at, platform_post_id=p.post_id, categories=tuple(p.labels),
-                      content_html=p.content_html)
+                      content_html=p.content_html, published_utc_offset_minutes=p.published_utc_offset_minutes)
 
 
 class BloggerFeeds:

@@ -94,7 +94,8 @@ class PostFeeds:
                 new += canonical_url(e.url) not in run.posts
                 listed = ListedPost(source="feed", url=e.url, title=e.title, author=e.author,
                                     published_at=feeds.to_utc_iso(e.published), modified_at=feeds.to_utc_iso(e.updated),
-                                    platform_post_id=pid, categories=tuple(e.categories), content_html=e.content_html)
+                                    platform_post_id=pid, categories=tuple(e.categories), content_html=e.content_html,
+                                    published_utc_offset_minutes=e.published_utc_offset_minutes)
                 run.discover(e.url, listed, mode=mode, modified_at=e.updated)
         return new
 

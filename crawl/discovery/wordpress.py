@@ -86,7 +86,8 @@ def comments_url(root: str, post_id: str) -> str:
 def listed_post(p: wordpress.WpPost) -> ListedPost:
     return ListedPost(source="wp-rest", url=p.url, title=p.title, author=p.author, published_at=p.published_at,
                       modified_at=p.modified_at, platform_post_id=p.post_id, categories=p.categories,
-                      tags=p.tags, content_html=p.content_html, comment_status=p.comment_status)
+                      tags=p.tags, content_html=p.content_html, comment_status=p.comment_status,
+                      published_utc_offset_minutes=p.published_utc_offset_minutes)
 
 
 class WordPressRest:

@@ -11,7 +11,7 @@ from typing import Any
 
 from pipeline.ids import canonical_url, digest
 from pipeline.records import RawComment, RawPost
-from pipeline.sources.feeds import to_utc_iso
+from pipeline.sources.feeds import to_utc_iso, utc_offset_minutes
 from pipeline.htmltext import element_text
 
 #: How a post's comments are collected; written into the archive beside each post page.
@@ -54,6 +54,7 @@ def page_fields(html: str) -> dict[str, Any]:
         "title": meta.get("title"),
         "author": meta.get("author"),
         "published_at": to_utc_iso(meta.get("date")),
+        "published_utc_offset_minutes": utc_offset_minutes(meta.get("date")),
         "modified_at": to_utc_iso(meta.get("modified")),
         "categories": meta.get("categories") or [],
         "tags": meta.get("tags") or [],
@@ -113,6 +114,9 @@ def build_post(*, site_id: str, url: str, platform: str, source: str, fetched_at
         title=meta.get("title") or page.get("title"),
         author=meta.get("author") or page.get("author"),
         published_at=meta.get("published_at") or page.get("published_at"),
+        # The offset travels with the date it belongs to: the listing's when the listing gave the date.
+        published_utc_offset_minutes=(meta.get("published_utc_offset_minutes") if meta.get("published_at")
+                                      else page.get("published_utc_offset_minutes")),
         modified_at=meta.get("modified_at") or page.get("modified_at"),
         platform_post_id=meta.get("platform_post_id"),
         categories=tuple(meta.get("categories") or page.get("categories") or ()),
@@ -131,11 +135,12 @@ def post_signature(post: RawPost) -> str:
 
 def build_comment(*, site_id: str, post_url: str, source: str, fetched_at: str, comment_id: str | None,
                   parent_id: str | None, author: str | None, author_url: str | None, published_at: str | None,
-                  text: str, position: int) -> RawComment:
+                  text: str, position: int, published_utc_offset_minutes: int | None = None) -> RawComment:
     return RawComment(
         site_id=site_id, post_url=post_url, source=source, fetched_at=fetched_at,
         platform_comment_id=comment_id, parent_platform_comment_id=parent_id, author=author,
         author_url=author_url, published_at=published_at, text=text, position=position,
+        published_utc_offset_minutes=published_utc_offset_minutes,
     )
 
 
@@ -166,7 +171,7 @@ def comments_from_rest(data: bytes, *, site_id: str, post_url: str, fetched_at: 
         out.append(build_comment(site_id=site_id, post_url=post_url, source="wp-rest", fetched_at=fetched_at,
                                  comment_id=c.comment_id, parent_id=c.parent_id, author=c.author,
                                  author_url=c.author_url, published_at=c.published_at, text=c.text,
-                                 position=len(out)))
+                                 position=len(out), published_utc_offset_minutes=c.published_utc_offset_minutes))
     return out
 
 
@@ -179,7 +184,7 @@ def comments_from_blogger_feed(data: bytes, *, site_id: str, post_url: str, fetc
         out.append(build_comment(site_id=site_id, post_url=post_url, source="blogger-feed", fetched_at=fetched_at,
                                  comment_id=c.comment_id, parent_id=c.parent_id, author=c.author,
                                  author_url=c.author_url, published_at=c.published_at, text=c.text,
-                                 position=len(out)))
+                                 position=len(out), published_utc_offset_minutes=c.published_utc_offset_minutes))
     return out
 
 
@@ -202,7 +207,8 @@ def comments_from_html(mode: str, html: str, *, site_id: str, post_url: str, pag
                                      fetched_at=fetched_at)
     return [build_comment(site_id=site_id, post_url=post_url, source="html", fetched_at=fetched_at,
                           comment_id=c.comment_id, parent_id=c.parent_id, author=c.author, author_url=c.author_url,
-                          published_at=c.published_at, text=c.text, position=c.position) for c in found]
+                          published_at=c.published_at, text=c.text, position=c.position,
+                          published_utc_offset_minutes=c.published_utc_offset_minutes) for c in found]
 
 
 def _generic_comments(html: str, *, site_id: str, post_url: str, page_url: str, fetched_at: str) -> list[RawComment]:

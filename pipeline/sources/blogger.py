@@ -41,6 +41,7 @@ class BloggerPost:
     content_html: str | None
     comments_feed_url: str | None
     comment_count: int | None
+    published_utc_offset_minutes: int | None = None  # as the feed wrote it (the blog's zone)
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class BloggerComment:
     author_url: str | None
     published_at: str | None
     content_html: str | None
+    published_utc_offset_minutes: int | None = None  # as the feed wrote it (the blog's zone)
 
     @property
     def text(self) -> str:
@@ -93,6 +95,7 @@ def parse_posts_feed(data: bytes, base_url: str | None = None) -> Page:
             published_at=to_utc_iso(entry.published), updated_at=to_utc_iso(entry.updated),
             labels=entry.categories, content_html=entry.content_html or entry.summary_html,
             comments_feed_url=entry.comments_feed_url, comment_count=entry.comment_count,
+            published_utc_offset_minutes=entry.published_utc_offset_minutes,
         ))
     return _page(feed, posts)
 
@@ -136,6 +139,7 @@ def parse_comments_feed(data: bytes, base_url: str | None = None) -> Page:
             comment_id=cid, post_id=_comment_post_id(entry), parent_id=parent, post_url=post_url,
             author=entry.author, author_url=entry.author_url, published_at=to_utc_iso(entry.published),
             content_html=entry.content_html or entry.summary_html,
+            published_utc_offset_minutes=entry.published_utc_offset_minutes,
         ))
     return _page(feed, out)
 

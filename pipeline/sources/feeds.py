@@ -48,7 +48,9 @@ class FeedEntry:
     title: str | None = None
     author: str | None = None
     author_url: str | None = None
-    published: str | None = None  # ISO 8601 (UTC offset kept when given)
+    published: str | None = None  # ISO 8601 (UTC offset kept when given; a zone-less date reads as UTC)
+    # The offset the feed wrote for ``published`` (minutes east of UTC); None when it wrote none.
+    published_utc_offset_minutes: int | None = None
     updated: str | None = None
     categories: tuple[str, ...] = ()
     content_html: str | None = None
@@ -200,6 +202,30 @@ def to_utc_iso(value: str | None) -> str | None:
     return dt.isoformat()
 
 
+def utc_offset_minutes(value: str | None) -> int | None:
+    """The UTC offset a date string states, in minutes east of UTC; ``None`` when it states none.
+
+    Kept beside the UTC time so analysts can compute the blog's local hour of day. A string
+    without a zone gives ``None`` (it is *taken* as UTC by :func:`iso_date`, but the source did not
+    say so); ``Z``, ``+00:00`` and RFC 822 ``GMT`` give 0. RFC 822's ``-0000`` ("zone unknown")
+    gives ``None``.
+    """
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            dt = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+    offset = dt.utcoffset() if dt is not None else None
+    if offset is None:
+        return None
+    return int(offset.total_seconds() // 60)
+
+
 # --------------------------------------------------------------------------- feeds
 
 
@@ -248,6 +274,7 @@ def _parse_rss(root, base_url: str | None) -> Feed:
             title=_text(_child(item, "title")),
             author=author,
             published=iso_date(pub),
+            published_utc_offset_minutes=utc_offset_minutes(pub),
             updated=iso_date(_text(_child_ns(item, "atom", "updated"))),
             categories=tuple(t for t in (_text(c) for c in item if _local(c.tag) == "category") if t),
             content_html=_text(content),
@@ -282,6 +309,7 @@ def _parse_rdf(root, base_url: str | None) -> Feed:
             title=_text(_child(item, "title")),
             author=_text(_child_ns(item, "dc", "creator")),
             published=iso_date(_text(_child_ns(item, "dc", "date"))),
+            published_utc_offset_minutes=utc_offset_minutes(_text(_child_ns(item, "dc", "date"))),
             content_html=_text(_child_ns(item, "content", "encoded")),
             summary_html=_text(_child(item, "description")),
         ))
@@ -348,6 +376,8 @@ def _parse_atom(root, base_url: str | None) -> Feed:
             author=author,
             author_url=author_uri,
             published=iso_date(_text(_child(entry, "published")) or _text(_child(entry, "issued"))),
+            published_utc_offset_minutes=utc_offset_minutes(_text(_child(entry, "published"))
+                                                            or _text(_child(entry, "issued"))),
             updated=iso_date(_text(_child(entry, "updated")) or _text(_child(entry, "modified"))),
             categories=categories,
             content_html=_atom_content(_child(entry, "content")),
@@ -390,6 +420,8 @@ def _parse_json_feed(data: bytes, base_url: str | None) -> Feed:
             title=item.get("title"),
             author=_json_author(item) or feed_author,
             published=iso_date(item.get("date_published")),
+            published_utc_offset_minutes=utc_offset_minutes(item.get("date_published")
+                                                            if isinstance(item.get("date_published"), str) else None),
             updated=iso_date(item.get("date_modified")),
             categories=tuple(str(t) for t in tags if isinstance(t, (str, int))),
             content_html=item.get("content_html") or (

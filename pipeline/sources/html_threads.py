@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import SplitResult, parse_qs, urlsplit
 
 from pipeline.ids import join_url
-from pipeline.sources.feeds import to_utc_iso
+from pipeline.sources.feeds import to_utc_iso, utc_offset_minutes
 from pipeline.htmltext import element_text
 
 _WP_ID = re.compile(r"^(?:comment|li-comment)-(\d+)$")
@@ -36,6 +36,7 @@ class ThreadComment:
     depth: int
     position: int
     by_post_author: bool = False
+    published_utc_offset_minutes: int | None = None  # as the ``datetime`` attribute wrote it
 
 
 def _doc(html: str):
@@ -149,6 +150,7 @@ def parse_wordpress_comments(html: str, url: str = "") -> list[ThreadComment]:
             author_url=link_el.get("href") if link_el is not None else None,
             published_at=published, text=text, depth=depth, position=len(out),
             by_post_author="bypostauthor" in classes,
+            published_utc_offset_minutes=utc_offset_minutes(time_el.get("datetime")) if time_el is not None else None,
         ))
     return out
 

@@ -12,9 +12,10 @@ import functools
 import json
 import re
 from dataclasses import dataclass
-from urllib.parse import parse_qs, urlsplit
+from datetime import datetime
+from urllib.parse import parse_qs, urljoin, urlsplit
 
-from pipeline.sources.feeds import FeedParseError, iso_date, parse_feed, parse_xml, to_utc_iso
+from pipeline.sources.feeds import FeedParseError, iso_date, parse_feed, parse_xml, to_utc_iso, utc_offset_minutes
 from pipeline.htmltext import html_to_text
 
 
@@ -34,6 +35,7 @@ class WpPost:
     categories: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     comments_url: str | None = None  # _links.replies href when the API gives it
+    published_utc_offset_minutes: int | None = None  # the site's zone at publication (date - date_gmt)
 
     @property
     def public(self) -> bool:
@@ -52,6 +54,7 @@ class WpComment:
     status: str
     link: str | None = None
     comment_type: str = "comment"
+    published_utc_offset_minutes: int | None = None  # the site's zone at publication (date - date_gmt)
 
     @property
     def public(self) -> bool:
@@ -79,6 +82,28 @@ def _gmt(entry: dict, key: str) -> str | None:
     """``date_gmt`` has no zone but is UTC; fall back to ``date`` (site local time) if absent."""
     raw = entry.get(f"{key}_gmt") or entry.get(key)
     return to_utc_iso(raw) if isinstance(raw, str) else None
+
+
+def _local_offset(entry: dict, key: str) -> int | None:
+    """Minutes east of UTC of the site's zone at ``key``: ``date`` (site local, no zone) minus ``date_gmt``.
+
+    WordPress writes both without a zone; their difference is the offset the site's
+    ``timezone_string`` had at that moment (so DST shows). A ``date`` that carries an offset itself
+    states it; without ``date_gmt`` and without an offset the source gave none (``None``).
+    """
+    local, gmt = entry.get(key), entry.get(f"{key}_gmt")
+    if not isinstance(local, str) or not local.strip():
+        return None
+    stated = utc_offset_minutes(local)
+    if stated is not None or not isinstance(gmt, str) or not gmt.strip():
+        return stated
+    try:
+        delta = datetime.fromisoformat(local.strip()) - datetime.fromisoformat(gmt.strip().replace("Z", ""))
+    except (TypeError, ValueError):
+        return None
+    minutes = round(delta.total_seconds() / 60)
+    # Real zones lie within -12:00..+14:00; anything else is a broken field, not an offset.
+    return minutes if -12 * 60 <= minutes <= 14 * 60 else None
 
 
 @functools.lru_cache(maxsize=4096)
@@ -131,6 +156,7 @@ def parse_rest_posts(data: bytes | str) -> list[WpPost]:
             categories=cats,
             tags=tags,
             comments_url=replies.get("href") if isinstance(replies, dict) else None,
+            published_utc_offset_minutes=_local_offset(entry, "date"),
         ))
     return posts
 
@@ -156,6 +182,7 @@ def parse_rest_comments(data: bytes | str) -> list[WpComment]:
             status=entry.get("status", "approved"),
             link=entry.get("link"),
             comment_type=entry.get("type", "comment") or "comment",
+            published_utc_offset_minutes=_local_offset(entry, "date"),
         ))
     return out
 
@@ -185,6 +212,7 @@ class FeedComment:
     author: str | None
     published_at: str | None
     text: str
+    published_utc_offset_minutes: int | None = None
 
 
 def parse_comment_feed(data: bytes, base_url: str | None = None) -> list[FeedComment]:
@@ -200,7 +228,8 @@ def parse_comment_feed(data: bytes, base_url: str | None = None) -> list[FeedCom
                 break
         post_url = entry.url.split("#", 1)[0] if entry.url else None
         out.append(FeedComment(cid, post_url, entry.author, entry.published,
-                               html_to_text(entry.content_html or entry.summary_html)))
+                               html_to_text(entry.content_html or entry.summary_html),
+                               entry.published_utc_offset_minutes))
     return out
 
 
@@ -248,6 +277,8 @@ def parse_wxr(data: bytes) -> list[WxrItem]:
                 content_html=wpt(c, "comment_content") or "",
                 status="approved" if approved == "1" else ("spam" if approved == "spam" else "hold"),
                 comment_type=wpt(c, "comment_type") or "comment",
+                published_utc_offset_minutes=_local_offset(
+                    {"date": wpt(c, "comment_date"), "date_gmt": wpt(c, "comment_date_gmt")}, "date"),
             ))
         link = item.find("link")
         title = item.find("title")
