@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from crawl.testsite import run_crawl
+from tests.support.testsite import run_crawl
 from demoblog.generate import generate, truth_dict
 from demoblog.server import serve
 from pipeline import ids

@@ -17,7 +17,7 @@ import pytest
 
 from warehouse.load import load_run
 from warehouse.publish import publish
-from warehouse.testing import World
+from tests.support.warehouse_world import World
 
 
 @pytest.fixture(scope="module")
