@@ -61,6 +61,13 @@ class TopicSettings:
     k_max: int = 12
     seed: int = 42
     model: str = "auto"  # auto | nmf | lda
+    # [topics.names]: editors' names for topics, keyed by the stable topic id that alignment keeps
+    # across refits (``"3" = "Sleep and insomnia"``); the report and v_current_topics use them.
+    names: tuple[tuple[int, str], ...] = ()
+
+    @property
+    def names_by_id(self) -> dict[int, str]:
+        return dict(self.names)
 
 
 @dataclass(frozen=True)
@@ -215,8 +222,24 @@ def _coerce(cls: type, name: str, value: Any, where: str) -> Any:
     return value
 
 
+def _topic_names(table: Any, where: str) -> tuple[tuple[int, str], ...]:
+    """``[topics.names]`` as sorted (topic id, name) pairs; keys are topic ids, values non-empty text."""
+    if not isinstance(table, dict):
+        raise ConfigError(f'{where}: [topics.names] must be a table of topic id = "name", e.g. 3 = "Sleep"')
+    out: dict[int, str] = {}
+    for key, value in table.items():
+        if not str(key).strip().isdigit():
+            raise ConfigError(f"{where}: [topics.names] key {key!r} is not a topic id: use the number the report "
+                              'shows as "T3", e.g. 3 = "Sleep and insomnia"')
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(f"{where}: [topics.names] {key} = {value!r} must be a non-empty string")
+        out[int(str(key).strip())] = " ".join(value.split())
+    return tuple(sorted(out.items()))
+
+
 def _section(cls: type, data: dict[str, Any], where: str) -> Any:
-    kwargs = {k: _coerce(cls, k, v, f"{where} [{cls.__name__}]") for k, v in data.items()}
+    kwargs = {k: (v if (cls, k) == (TopicSettings, "names") and isinstance(v, tuple)
+                  else _coerce(cls, k, v, f"{where} [{cls.__name__}]")) for k, v in data.items()}
     return cls(**kwargs)
 
 
@@ -289,6 +312,8 @@ def load_settings(home: Path | str | None = None, config: Path | str | None = No
     sections: dict[str, Any] = {}
     for name, cls in _SECTIONS.items():
         raw = dict(data.get(name, {}))
+        if name == "topics" and "names" in raw:
+            raw["names"] = _topic_names(raw.pop("names"), where)
         prefix = f"BLOGSCOPE_{name.upper()}_"
         for key, value in env.items():
             if key.startswith(prefix):

@@ -369,7 +369,11 @@ def test_header_names_period_sites_counts_model_and_coherence(realistic_report, 
     text = " ".join(head.text_content().split())
     model_run_id = _query(realistic_db, "select model_run_id from model_runs")[0][0]
     assert summary.model_run_id == model_run_id and model_run_id in text
-    assert "coherence c_v 0.541" in text
+    # Model quality in words in the header; the number in its tooltip and in the footnote, not as jargon.
+    assert "topics are reasonably coherent" in text and "c_v" not in text
+    assert head.find_class("quality")[0].get("title").startswith("coherence c_v 0.541")
+    footer = " ".join(_parse(html).find(".//footer").text_content().split())
+    assert "coherence c_v 0.541" in footer
     assert "2024-01-01 to 2025-06-30" in text
     assert "couch-talk, shrink-notes" in text
     assert f"{summary.comments:,} comments written" in text

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from warehouse.report.data import (NO_TOPIC, LateRow, ModelInfo, MonthTopic, PostRow, ReportData, Topic, TopicKey,
+from warehouse.report.data import (NO_TOPIC, CommentRow, LateRow, ModelInfo, MonthTopic, PostRow, ReportData, Topic, TopicKey,
                                    assign_colours, settle_period)
 from warehouse.report.format import as_date, float_or_none, int_or_none, month_of
 from warehouse.report.results import ReportError
@@ -61,8 +61,8 @@ class _Views:
             return False
         return True
 
-    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        cur = self.con.execute(sql, list(params))
+    def rows(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[dict[str, Any]]:
+        cur = self.con.execute(sql, dict(params) if isinstance(params, Mapping) else list(params))
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row)) for row in cur.fetchall()]
 
@@ -97,8 +97,12 @@ def _read_sites(views: _Views, data: ReportData) -> None:
     data.sites = [data.site] if data.site else known
 
 
-def _read_topics(views: _Views, data: ReportData) -> None:
-    """Labels of the current topics, and the model run the header names (the site's own, else 'all')."""
+def _read_topics(views: _Views, data: ReportData, names: Mapping[int, str]) -> None:
+    """Labels of the current topics, and the model run the header names (the site's own, else 'all').
+
+    ``names`` ([topics.names]) are keyed by the stable topic id alignment keeps across refits, so
+    an editor's name stays on its topic; the model's label stays as the topic's ``terms``.
+    """
     view = "v_current_topics"
     if not views.usable(view):
         return
@@ -107,10 +111,12 @@ def _read_topics(views: _Views, data: ReportData) -> None:
     scopes = {r["scope"] for r in rows}
     for r in rows:
         key = _key(r["model_run_id"], r["topic_id"])
-        label = f"T{r['topic_id']} · {r['label']}" if r["label"] else f"T{r['topic_id']}"
+        model_label = f"T{r['topic_id']} · {r['label']}" if r["label"] else f"T{r['topic_id']}"
+        name = names.get(int(r["topic_id"]))
+        label = name or model_label
         if len(scopes) > 1 and r["scope"] != "all":
             label += f" [{r['scope']} model]"
-        data.topics[key] = Topic(key, label)
+        data.topics[key] = Topic(key, label, terms=model_label, named=bool(name))
     wanted = data.site if data.site in scopes else "all"
     chosen = next((r for r in rows if r["scope"] == wanted), rows[0] if rows else None)
     if chosen is None:
@@ -170,6 +176,17 @@ def _read_activity(views: _Views, data: ReportData) -> None:
     data.commenters = found[0]["n"] if found else None
 
 
+def _post_row(r: dict[str, Any]) -> PostRow:
+    return PostRow(
+        post_id=str(r["post_id"]), site_id=r["site_id"], url=r["url"],
+        title=str(r["title"]) if r["title"] else "(untitled post)", published=as_date(r["published_at"]),
+        topic=_key(r["model_run_id"], r["topic_id"]), comments=int(r["comments"] or 0),
+        replies=int_or_none(r["replies"]), commenters=int_or_none(r["commenters"]),
+        max_depth=int_or_none(r["max_depth"]), hours_to_first_comment=float_or_none(r["hours_to_first_comment"]),
+        mean_sentiment=float_or_none(r["mean_comment_sentiment"]), threads=int_or_none(r.get("threads")),
+        largest_thread=int_or_none(r.get("largest_thread")))
+
+
 def _read_posts(views: _Views, data: ReportData) -> None:
     """Posts published in the period, with their thread shape from v_comment_threads."""
     if not views.usable("v_post_discussion"):
@@ -192,14 +209,7 @@ def _read_posts(views: _Views, data: ReportData) -> None:
         from v_post_discussion p {threads}
         {_where(clauses)}""", params)
     for r in rows:
-        data.posts.append(PostRow(
-            post_id=str(r["post_id"]), site_id=r["site_id"], url=r["url"],
-            title=str(r["title"]) if r["title"] else "(untitled post)", published=as_date(r["published_at"]),
-            topic=_key(r["model_run_id"], r["topic_id"]), comments=int(r["comments"] or 0),
-            replies=int_or_none(r["replies"]), commenters=int_or_none(r["commenters"]),
-            max_depth=int_or_none(r["max_depth"]), hours_to_first_comment=float_or_none(r["hours_to_first_comment"]),
-            mean_sentiment=float_or_none(r["mean_comment_sentiment"]), threads=int_or_none(r["threads"]),
-            largest_thread=int_or_none(r["largest_thread"])))
+        data.posts.append(_post_row(r))
 
 
 def _read_late(views: _Views, data: ReportData, allow_text: bool) -> None:
@@ -235,6 +245,38 @@ def _read_late(views: _Views, data: ReportData, allow_text: bool) -> None:
     data.late_after_days = int(found.group(1)) if found else None
 
 
+def _read_threads(views: _Views, data: ReportData, allow_text: bool) -> None:
+    """The comments the interactive part draws threads and filtered charts from, and the older posts they name."""
+    from warehouse.db import sql_text
+
+    if not (views.usable("v_comment_threads", ("parent_id", "depth", "thread_depth", "hours_after_post"))
+            and views.usable("v_post_discussion")):
+        return
+    has_mood = views.usable("v_current_sentiment")
+    sql = sql_text("queries", "report_thread_comments")
+    if not has_mood:
+        sql = sql.replace("s.compound, s.label AS tone_label", "null AS compound, null AS tone_label").replace(
+            "LEFT JOIN v_current_sentiment s ON s.target_kind = 'comment' AND s.target_id = c.comment_id\n", "")
+    if not allow_text or "text" not in views.columns("comments"):
+        sql = sql.replace("CASE WHEN $allow_text THEN cm.text END AS text", "null AS text").replace(
+            "LEFT JOIN comments cm ON cm.comment_id = c.comment_id\n", "")
+    params: dict[str, Any] = {"since": data.since, "until": data.until, "site": data.site}
+    if "THEN cm.text" in sql:
+        params["allow_text"] = allow_text
+    for r in views.rows(sql, params):
+        data.comments.append(CommentRow(
+            comment_id=str(r["comment_id"]), post_id=str(r["post_id"]),
+            parent_id=str(r["parent_id"]) if r["parent_id"] is not None else None, depth=int(r["depth"] or 0),
+            pseudonym=r["author_pseudonym"], published=r["published_at"],
+            hours_after_post=float_or_none(r["hours_after_post"]), compound=float_or_none(r["compound"]),
+            tone=r["tone_label"], text=r["text"] if allow_text else None))
+    known = {p.post_id for p in data.posts}
+    older = sorted({c.post_id for c in data.comments} - known)
+    if older:
+        for r in views.rows(sql_text("queries", "report_posts_by_id"), {"ids": older}):
+            data.older_posts.append(_post_row(r))
+
+
 def _read_cohort(views: _Views, data: ReportData) -> None:
     """v_topic_discussion_month rows of the period (a CSV download; the view has no site column)."""
     view = "v_topic_discussion_month"
@@ -247,17 +289,19 @@ def _read_cohort(views: _Views, data: ReportData) -> None:
 
 
 def gather(con: Any, *, since: dt.date | None, until: dt.date | None, site: str | None,
-           allow_comment_text: bool = False, trend_months: int = DEFAULT_TREND_MONTHS) -> ReportData:
+           allow_comment_text: bool = False, trend_months: int = DEFAULT_TREND_MONTHS,
+           topic_names: Mapping[int, str] | None = None) -> ReportData:
     """Read everything the report shows from an open read-only DuckDB connection."""
     views = _Views(con)
     data = ReportData(since=since, until=until, site=site)
     _read_sites(views, data)
-    _read_topics(views, data)
+    _read_topics(views, data, topic_names or {})
     # Monthly totals are small whatever the database size: read them all, so the trend section can
     # compare the period with the months before it, however long the period is.
     _read_activity(views, data)
     _read_posts(views, data)
     _read_late(views, data, allow_comment_text)
+    _read_threads(views, data, allow_comment_text)
     settle_period(data, trend_months)
     _read_cohort(views, data)
     assign_colours(data)
