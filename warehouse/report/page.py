@@ -37,7 +37,15 @@ def is_small_change(before: int, after: int) -> bool:
     return total < SMALL_TOTAL or abs(after - before) < 2 * total ** 0.5
 
 
-SMALL_CAUTION = " Small numbers: a change this size can be chance."
+SMALL_CAUTION = " Small numbers: too few comments to read much into this change."
+CHANCE_CAUTION = " Within chance: a change this size is common between two periods."
+
+
+def change_caution(before: int, after: int) -> str:
+    """The caution a "what changed" line gets, or "" when the change is clear."""
+    if before + after < SMALL_TOTAL:
+        return SMALL_CAUTION
+    return CHANCE_CAUTION if is_small_change(before, after) else ""
 
 # Topic coherence (c_v, Röder et al. 2015) in words. Published topic models on blog and news text
 # mostly score 0.35-0.65; the cut-offs below split that range into what an editor can act on.
@@ -69,17 +77,17 @@ def _what_changed(data: ReportData, trends: list[TrendRow], posts: list[PostRow]
         cur, prev = sum(t.current for t in trends), sum(t.previous for t in trends)
         share = f" ({(cur - prev) / prev * 100:+.0f} %)" if prev else ""
         lines.append(f"Comments: {cur:,} in {cur_span} against {prev:,} in {prev_span}{share}."
-                     + (SMALL_CAUTION if is_small_change(prev, cur) else ""))
+                     + change_caution(prev, cur))
         up = [t for t in trends if t.change > 0 and t.topic != NO_TOPIC]
         down = [t for t in trends if t.change < 0 and t.topic != NO_TOPIC]
         if up:
             best = max(up, key=lambda t: t.change)
             lines.append(f"Rising most: {data.label(best.topic)} ({best.previous:,} → {best.current:,} comments)."
-                         + (SMALL_CAUTION if is_small_change(best.previous, best.current) else ""))
+                         + change_caution(best.previous, best.current))
         if down:
             worst = min(down, key=lambda t: t.change)
             lines.append(f"Falling most: {data.label(worst.topic)} ({worst.previous:,} → {worst.current:,} "
-                         "comments)." + (SMALL_CAUTION if is_small_change(worst.previous, worst.current) else ""))
+                         "comments)." + change_caution(worst.previous, worst.current))
 
         def tone(window: tuple[dt.date, dt.date]) -> float | None:
             return weighted([(m.mean_sentiment, m.scored) for m in data.activity

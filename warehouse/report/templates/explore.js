@@ -72,7 +72,7 @@
     scale: {domain: topicNames, range: topicColours}, legend: null};
   const base = (values, extra) => ({
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json', data: {values},
-    width: 400, config: {font: 'system-ui, sans-serif', axis: {labelLimit: 0}, view: {stroke: null}}, ...extra});
+    width: 'container', autosize: {type: 'fit-x', contains: 'padding'}, config: {font: 'system-ui, sans-serif', axis: {labelLimit: 0}, view: {stroke: null}}, ...extra});
 
   function monthRows(map) {
     return [...map].map(([key, n]) => {
@@ -144,6 +144,9 @@
       const target = byId(id);
       if (views[id]) { views[id].finalize(); delete views[id]; }
       target.textContent = '';
+      // What the chart holds, for readers of the DOM (and the browser tests): rows and comments drawn.
+      target.dataset.rows = String(spec.data.values.length);
+      target.dataset.total = String(spec.data.values.reduce((sum, r) => sum + r.comments, 0));
       if (!spec.data.values.length) {
         target.appendChild(el('p', 'No data for this filter.', {class: 'nodata'}));
         return Promise.resolve();
