@@ -305,7 +305,7 @@ def report(settings: Settings, out: Path | None = None, *, since: str | None = N
 
     out = out or settings.report_path
     build_report(settings.published_db, out, since=since, until=until, site=site,
-                 allow_comment_text=settings.privacy.report_comment_text)
+                 allow_comment_text=settings.privacy.report_comment_text, topic_names=settings.topics.names_by_id)
     return str(out)
 
 

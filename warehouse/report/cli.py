@@ -50,7 +50,8 @@ def cli_main(argv: Sequence[str] | None = None) -> int:
         out = Path(args.out) if args.out else settings.report_path
         allow = settings.privacy.report_comment_text if args.allow_comment_text is None else args.allow_comment_text
         summary = build_report(db, out, since=args.since, until=args.until, site=args.site,
-                               allow_comment_text=allow, title=args.title)
+                               allow_comment_text=allow, title=args.title,
+                               topic_names=settings.topics.names_by_id)
     except (ReportError, ConfigError) as exc:
         print(f"blogscope report: error: {exc}", file=sys.stderr)
         return 2
