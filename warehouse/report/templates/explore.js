@@ -285,7 +285,6 @@
   byId('f-reset').addEventListener('click', () => {
     site.value = ''; from.value = ''; to.value = ''; state.topic = null; onFilter();
   });
-  byId('filters').addEventListener('submit', (e) => e.preventDefault());
   byId('explore').hidden = false;
   document.body.classList.add('interactive');
   refresh();
