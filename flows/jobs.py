@@ -294,7 +294,10 @@ def load(settings: Settings, run_id: str, *, only: tuple[str, ...] | None = None
 
 def publish(settings: Settings) -> str:
     from warehouse.publish import publish as publish_db
+    from warehouse.topic_names import sync_topic_names
 
+    if settings.working_db.exists():  # [topics.names] -> v_current_topics.topic_name of the published copy
+        sync_topic_names(settings.working_db, settings.topics.names_by_id)
     publish_db(settings.working_db, settings.published_db)
     return str(settings.published_db)
 

@@ -74,6 +74,25 @@ def test_a_topic_name_stays_on_its_topic_after_a_refit(tmp_path: Path) -> None:
     assert "Lithium &amp; monitoring" in html  # the static sections use the name too, escaped
 
 
+def test_v_current_topics_has_the_editors_name_with_the_label_as_fallback(tmp_path: Path) -> None:
+    from warehouse.publish import publish
+    from warehouse.topic_names import sync_topic_names
+
+    db, before, _ = _refit_database(tmp_path)
+    working = tmp_path / "home" / "work" / "warehouse.duckdb"
+    topic_id = before["lithium"]
+    assert sync_topic_names(working, {topic_id: "Lithium monitoring"}) == 1
+    publish(working, db)
+    rows = _query(db, "select topic_id, label, topic_name from v_current_topics order by topic_id")
+    assert len(rows) == 7
+    for tid, label, name in rows:
+        assert name == ("Lithium monitoring" if tid == topic_id else label)
+    assert "lithium" in dict((r[0], r[1]) for r in rows)[topic_id]  # the refit's topic under that id is lithium
+    sync_topic_names(working, {})  # a name removed from the config leaves the database too
+    publish(working, db)
+    assert _query(db, "select count(*) from v_current_topics where topic_name <> label")[0][0] == 0
+
+
 @pytest.mark.parametrize("table, message", [
     ('[topics.names]\nsleep = "Sleep"\n', "is not a topic id"),
     ('[topics.names]\n3 = ""\n', "must be a non-empty string"),
