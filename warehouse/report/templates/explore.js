@@ -125,9 +125,10 @@
             {field: 'comments', type: 'quantitative'}]}}),
       'chart-late': base(monthRows(a.late), {height: 160, mark: {type: 'bar', tooltip: true, cursor: 'pointer'},
         encoding: {x: {field: 'month', type: 'ordinal', title: 'month written'},
-          y: {field: 'comments', type: 'quantitative', title: `comments over ${D.lateDays || 30} days after the post`},
+          y: {field: 'comments', type: 'quantitative', title: 'late comments'},
           color: colour, order: {field: 'k'},
-          tooltip: [{field: 'month'}, {field: 'topic'}, {field: 'comments', type: 'quantitative'}]}}),
+          tooltip: [{field: 'month'}, {field: 'topic'},
+            {field: 'comments', type: 'quantitative', title: `comments over ${D.lateDays || 30} days after the post`}]}}),
     };
   }
 
