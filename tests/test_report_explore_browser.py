@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from test_report import _query, realistic_db  # noqa: F401 - fixture
+from test_report import _query, hostile_db, realistic_db  # noqa: F401 - fixtures
 from test_report_browser import DevTools, Page, browser, open_page  # noqa: F401 - fixture
 from warehouse.report import build_report
 
@@ -212,3 +212,36 @@ def test_print_shows_the_static_charts_instead(page: Page) -> None:
         assert len(sizes) == 7 and all(w > 300 for w in sizes)
     finally:
         page.tools.send("Emulation.setEmulatedMedia", {"media": ""}, session=page.session)
+
+
+def test_hostile_strings_in_tooltips_tables_and_threads_stay_text(browser: DevTools, hostile_db: Path,  # noqa: F811
+                                                                  tmp_path: Path) -> None:
+    from test_report import HOSTILE_LABEL, HOSTILE_TITLE
+
+    out = tmp_path / "report.html"
+    build_report(hostile_db, out)
+    page = open_page(browser, out, width=1280, height=1000)
+    wait_rendered(page)
+    # Hover every bar of the topics chart until the hostile label's tooltip shows.
+    marks = page.evaluate("document.querySelectorAll('#chart-topics svg .mark-rect path').length")
+    seen = []
+    for nth in range(marks):
+        x, y = centre_of(page, first_mark("chart-topics", nth))
+        mouse(page, "mouseMoved", x + 1, y)
+        page.tools.drain(0.3)
+        seen.append(page.evaluate("document.getElementById('vg-tooltip-element').innerText"))
+    assert any(HOSTILE_LABEL in text for text in seen), seen
+    assert page.evaluate("document.querySelectorAll('#vg-tooltip-element *:not(table):not(tbody):not(tr):not(td)')"
+                         ".length") == 0
+    # The hostile post in the posts list, clicked: its thread opens, nothing runs.
+    row = page.evaluate(f"""[...document.querySelectorAll('#topic-posts tbody tr button')]
+        .findIndex(b => b.textContent === {json.dumps(HOSTILE_TITLE)})""")
+    assert row >= 0
+    x, y = centre_of(page, f"document.querySelectorAll('#topic-posts tbody tr button')[{row}]")
+    click(page, x, y)
+    assert page.evaluate("document.getElementById('thread-title').textContent") == f"Thread: {HOSTILE_TITLE}"
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+    assert page.evaluate("document.querySelectorAll('img, iframe, object, embed, foreignObject').length") == 0
+    assert page.events("Page.javascriptDialogOpening") == []
+    logged = [e["params"]["entry"] for e in page.events("Log.entryAdded")]
+    assert [entry for entry in logged if entry.get("level") in ("error", "warning")] == []
