@@ -22,6 +22,9 @@ def sync_topic_names(working_db: Path | str, names: Mapping[int, str]) -> int:
     with writer_lock(path.parent):
         conn = connect_writer(path)
         try:
+            stored = dict(conn.execute("SELECT topic_id, name FROM topic_names").fetchall())
+            if stored == {int(k): str(v) for k, v in names.items()}:
+                return len(names)  # nothing changed: no write, no checkpoint
             conn.execute("BEGIN")
             conn.execute("DELETE FROM topic_names")
             if names:
