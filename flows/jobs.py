@@ -295,7 +295,10 @@ def load(settings: Settings, run_id: str, *, only: tuple[str, ...] | None = None
 
 def publish(settings: Settings) -> str:
     from warehouse.publish import publish as publish_db
+    from warehouse.topic_names import sync_topic_names
 
+    if settings.working_db.exists():  # [topics.names] -> v_current_topics.topic_name of the published copy
+        sync_topic_names(settings.working_db, settings.topics.names_by_id)
     publish_db(settings.working_db, settings.published_db)
     return str(settings.published_db)
 
@@ -306,7 +309,7 @@ def report(settings: Settings, out: Path | None = None, *, since: str | None = N
 
     out = out or settings.report_path
     build_report(settings.published_db, out, since=since, until=until, site=site,
-                 allow_comment_text=settings.privacy.report_comment_text)
+                 allow_comment_text=settings.privacy.report_comment_text, topic_names=settings.topics.names_by_id)
     return str(out)
 
 

@@ -62,6 +62,13 @@ class TopicSettings:
     k_max: int = 12
     seed: int = 42
     model: str = "auto"  # auto | nmf | lda
+    # [topics.names]: editors' names for topics, keyed by the stable topic id that alignment keeps
+    # across refits (``"3" = "Sleep and insomnia"``); the report and v_current_topics use them.
+    names: tuple[tuple[int, str], ...] = ()
+
+    @property
+    def names_by_id(self) -> dict[int, str]:
+        return dict(self.names)
 
 
 @dataclass(frozen=True)
@@ -225,12 +232,30 @@ def _coerce(cls: type, name: str, value: Any, where: str) -> Any:
     return value
 
 
+def _topic_names(table: Any, where: str) -> tuple[tuple[int, str], ...]:
+    """``[topics.names]`` as sorted (topic id, name) pairs; keys are topic ids, values non-empty text."""
+    if not isinstance(table, dict):
+        raise ConfigError(f'{where}: [topics.names] must be a table of topic id = "name", e.g. 3 = "Sleep"')
+    out: dict[int, str] = {}
+    for key, value in table.items():
+        if not str(key).strip().isdigit():
+            raise ConfigError(f"{where}: [topics.names] key {key!r} is not a topic id: use the number the report "
+                              'shows as "T3", e.g. 3 = "Sleep and insomnia"')
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(f"{where}: [topics.names] {key} = {value!r} must be a non-empty string")
+        out[int(str(key).strip())] = " ".join(value.split())
+    return tuple(sorted(out.items()))
+
+
 def _section(cls: type, data: dict[str, Any], where: str) -> Any:
     kwargs = {}
     for key, value in data.items():
         retired = _RETIRED.get((cls.__name__, key))
         if retired:
             LOGGER.warning("%s: %s", where, retired)
+            continue
+        if (cls, key) == (TopicSettings, "names") and isinstance(value, tuple):
+            kwargs[key] = value  # already read by the [topics.names] table reader
             continue
         kwargs[key] = _coerce(cls, key, value, f"{where} [{cls.__name__}]")
     return cls(**kwargs)
@@ -305,6 +330,8 @@ def load_settings(home: Path | str | None = None, config: Path | str | None = No
     sections: dict[str, Any] = {}
     for name, cls in _SECTIONS.items():
         raw = dict(data.get(name, {}))
+        if name == "topics" and "names" in raw:
+            raw["names"] = _topic_names(raw.pop("names"), where)
         prefix = f"BLOGSCOPE_{name.upper()}_"
         for key, value in env.items():
             if key.startswith(prefix):

@@ -86,3 +86,17 @@ def test_the_demo_writes_a_report_and_records_the_run(demo_home: Path) -> None:
         for table in ("posts", "comments", "sentiment"):
             assert con.execute(f"select count(*) from {table} where run_id is null").fetchone()[0] == 0
         assert con.execute("select count(*) from topics").fetchone()[0] >= 3
+
+
+def test_the_demo_report_names_every_post_and_stays_small(demo_home: Path) -> None:
+    """Issue #16: the report names every post of the period (the demo's 88) and stays under ~3 MB."""
+    import re
+
+    html = (demo_home / "report.html").read_text(encoding="utf-8")
+    assert len(html.encode("utf-8")) < 3_000_000  # measured: 1.28 MB, 0.90 MB of it the chart library
+    found = re.search(r'<script type="application/json" id="report-data">(.*?)</script>', html, re.S)
+    assert found, "the report has no interactive data (is vl-convert-python installed?)"
+    named = sorted(p["t"] for p in json.loads(found.group(1))["posts"] if p["p"])
+    with duckdb.connect(str(demo_home / "blogscope.duckdb"), read_only=True) as con:
+        titles = sorted(t for (t,) in con.execute("select coalesce(title, '(untitled post)') from posts").fetchall())
+    assert len(titles) == 88 and named == titles

@@ -15,6 +15,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import json
 import math
 import random
 import re
@@ -327,6 +328,35 @@ def _csv_links(html: str) -> dict[str, list[list[str]]]:
     return out
 
 
+OWN_SCRIPTS = re.compile(r'<script type="application/json" id="report-data">(?P<data>.*?)</script>\s*'
+                         r'<script>(?P<bundle>.*?)</script>\s*<script>(?P<app>.*?)</script>', re.S)
+
+
+def own_scripts(html: str) -> tuple[str, dict[str, str]]:
+    """The page without its three own script elements, and those elements' contents.
+
+    The interactive part is the report's data (JSON, never run), the chart library and the page's
+    script, the two runnable ones listed by SHA-256 in the CSP. Checks that the page is otherwise
+    inert run on the rest; the data block must hold no markup at all (no '<', '>' or '&').
+    """
+    import base64 as b64
+    import hashlib
+
+    found = OWN_SCRIPTS.search(html)
+    assert found, "the report's scripts are missing or not where expected"
+    parts = found.groupdict()
+    assert not re.search(r"[<>&]", parts["data"]), "raw markup characters in the report's JSON"
+    import html as html_lib
+
+    csp = html_lib.unescape(re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', html).group(1))
+    for name in ("bundle", "app"):
+        digest = b64.b64encode(hashlib.sha256(parts[name].encode("utf-8")).digest()).decode()
+        assert f"'sha256-{digest}'" in csp, name
+    rest = html[:found.start()] + html[found.end():]
+    assert "<script" not in rest.lower().replace("&lt;script", "")
+    return rest, parts
+
+
 def _parse(html: str):  # lxml element
     import lxml.html
 
@@ -370,7 +400,11 @@ def test_header_names_period_sites_counts_model_and_coherence(realistic_report, 
     text = " ".join(head.text_content().split())
     model_run_id = _query(realistic_db, "select model_run_id from model_runs")[0][0]
     assert summary.model_run_id == model_run_id and model_run_id in text
-    assert "coherence c_v 0.541" in text
+    # Model quality in words in the header; the number in its tooltip and in the footnote, not as jargon.
+    assert "topics are reasonably coherent" in text and "c_v" not in text
+    assert head.find_class("quality")[0].get("title").startswith("coherence c_v 0.541")
+    footer = " ".join(_parse(html).find(".//footer").text_content().split())
+    assert "coherence c_v 0.541" in footer
     assert "2024-01-01 to 2025-06-30" in text
     assert "couch-talk, shrink-notes" in text
     assert f"{summary.comments:,} comments written" in text
@@ -473,7 +507,8 @@ def test_period_and_site_filters(realistic_db: Path, tmp_path: Path) -> None:
 
 
 def test_hostile_strings_are_escaped_everywhere(hostile_report) -> None:
-    _, html = hostile_report
+    _, page = hostile_report
+    html, scripts = own_scripts(page)
     doc = _parse(html)
     # Not a single script element, event handler, embedded object or external resource.
     assert doc.findall(".//script") == []
@@ -496,10 +531,17 @@ def test_hostile_strings_are_escaped_everywhere(hostile_report) -> None:
     assert HOSTILE_PSEUDONYM in text
     # The javascript: URL is shown as text next to its title, never as a link.
     assert PAYLOAD_URL in text
+    # In the interactive part's data the payloads are JSON strings (markup escaped), and the
+    # javascript: URL is not offered as a link there either.
+    data = json.loads(scripts["data"])
+    assert HOSTILE_TITLE in {p["t"] for p in data["posts"]}
+    assert all(p["u"] is None or p["u"].startswith(("https://", "http://")) for p in data["posts"])
+    assert any(HOSTILE_LABEL in t["name"] for t in data["topics"])
 
 
 def test_hostile_strings_in_charts_are_escaped_svg_text(hostile_report) -> None:
-    _, html = hostile_report
+    _, page = hostile_report
+    html, _ = own_scripts(page)
     svgs = re.findall(r"<svg\b.*?</svg>", html, flags=re.S)
     assert len(svgs) == 7
     joined = "\n".join(svgs)
@@ -511,7 +553,8 @@ def test_hostile_strings_in_charts_are_escaped_svg_text(hostile_report) -> None:
 
 
 def test_svg_ids_are_unique_across_charts(hostile_report) -> None:
-    _, html = hostile_report
+    _, page = hostile_report
+    html, _ = own_scripts(page)
     ids = re.findall(r'\bid="([^"]+)"', html)
     assert len(ids) == len(set(ids))
     refs = set(re.findall(r'url\(#([^)]+)\)', html))
@@ -519,14 +562,17 @@ def test_svg_ids_are_unique_across_charts(hostile_report) -> None:
 
 
 def test_content_security_policy_is_strict_and_first(hostile_report) -> None:
-    _, html = hostile_report
+    _, page = hostile_report
+    html, _ = own_scripts(page)  # (which also checks the scripts' hashes are the CSP's)
     head = _parse(html).find("head")
     metas = [m for m in head.iter("meta")]
     assert metas[0].get("charset") == "utf-8"
     assert metas[1].get("http-equiv") == "Content-Security-Policy"
     csp = metas[1].get("content")
-    assert "default-src 'none'" in csp and "script-src" not in csp
-    assert "img-src data:" in csp and "style-src 'unsafe-inline'" in csp
+    assert "default-src 'none'" in csp and "'unsafe-inline'" not in csp and "'unsafe-eval'" not in csp
+    assert re.search(r"script-src 'sha256-[A-Za-z0-9+/=]+' 'sha256-[A-Za-z0-9+/=]+';", csp), csp
+    assert "img-src data:" in csp and re.search(r"style-src 'sha256-[A-Za-z0-9+/=]+';", csp), csp
+    assert ' style="' not in html  # no inline style attribute (the CSP would blank it)
     # No external resource of any kind: no src attribute, no CSS url() other than SVG-internal references.
     assert " src=" not in html.replace("&lt;img src=x", "")
     assert re.findall(r"url\((?!#)", html) == []
@@ -769,7 +815,9 @@ def test_real_wordpress_export_renders_edge_case_titles(shared_data: Path, tmp_p
     raw_names = _wxr_commenter_names(wxr)
     visible = doc.text_content()
     assert not [n for n in raw_names if n and len(n) > 6 and n in visible], "commenter names leaked"
-    assert doc.findall(".//script") == []
+    rest, scripts = own_scripts(html)
+    assert _parse(rest).findall(".//script") == []
+    assert not [n for n in raw_names if n and len(n) > 6 and n in scripts["data"]], "commenter names in the data"
     for a in doc.iter("a"):
         assert a.text_content().strip(), "empty link text"
 
@@ -793,7 +841,8 @@ def test_report_reads_the_warehouse_synthetic_world(tmp_path: Path) -> None:
     assert summary.comments == totals["comments"]
     assert summary.model_run_id == world.model_run_id and summary.coherence == 0.5
     assert summary.empty_sections == ()
-    assert "javascript:" not in html and "<script" not in html
+    rest, _ = own_scripts(html)
+    assert "javascript:" not in rest and "<script" not in rest
 
 
 

@@ -45,7 +45,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     out = Path(args.out) if args.out else settings.report_path
     allow = settings.privacy.report_comment_text if args.allow_comment_text is None else args.allow_comment_text
     summary = build_report(db, out, since=args.since, until=args.until, site=args.site,
-                           allow_comment_text=allow, title=args.title)
+                           allow_comment_text=allow, title=args.title, topic_names=settings.topics.names_by_id)
     empty = summary.empty_sections
     print(f"wrote {summary.out_path} ({summary.bytes_written:,} bytes; {summary.posts:,} posts, "
           f"{summary.comments:,} comments" + (f"; no data yet in: {', '.join(empty)}" if empty else "") + ")")

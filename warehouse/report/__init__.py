@@ -21,9 +21,13 @@ Design choices, and why:
 
 - A missing view or column becomes a "no data" note in its section, never a crash, so an empty
   or half-migrated database still gives a readable report.
-- Offline and inert: styles inlined, plots as inline SVG from matplotlib (no JavaScript at all),
-  CSV downloads as ``data:`` links, system fonts only, and a strict Content-Security-Policy that
-  forbids every fetch and every script.
+- Offline: styles inlined, static plots as inline SVG from matplotlib (what prints, and what a
+  browser without script shows), CSV downloads as ``data:`` links, system fonts only, and a strict
+  Content-Security-Policy that forbids every fetch and lets only the page's own script, the
+  inlined Vega-Lite library and its one style run, by SHA-256 hash (``page``, ``vega``).
+- Interactive (``explore`` + ``templates/explore.js``): the period's posts and comments as JSON;
+  the page filters them by site and dates, draws Vega-Lite charts with tooltips, and drills from a
+  topic to its posts to a post's thread outline. Every post of the period is in that data.
 - Scraped titles, topic labels and pseudonyms are hostile input: Jinja2 autoescapes them,
   matplotlib escapes SVG text (every SVG is checked again before it is inlined), only absolute
   ``http(s)`` URLs become links, CSV cells cannot start a spreadsheet formula.
@@ -33,9 +37,12 @@ Design choices, and why:
 - Heavy libraries (duckdb, matplotlib, jinja2) are imported inside functions, so importing this
   package, or ``blogscope --help``, stays instant.
 
-Layout: ``views`` reads the database into ``data``; ``charts`` (via ``svg``) and ``sections``
-turn it into page ``blocks``; ``page`` renders the template; ``build`` writes the file. The command
-line, ``blogscope report``, is ``flows/commands/report.py``.
+SQL: every query is a file ``warehouse/sql/queries/report_*.sql``.
+
+Layout: ``views`` reads the database into ``data``; ``explore`` turns it into the interactive part's
+JSON; ``charts`` (via ``svg``) and ``sections`` turn it into page ``blocks``; ``page`` renders the
+template; ``build`` writes the file. The command line, ``blogscope report``, is
+``flows/commands/report.py``.
 """
 
 from __future__ import annotations

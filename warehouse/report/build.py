@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 from warehouse.report.format import month_end
@@ -70,11 +71,14 @@ def check_report_target(out_path: Path) -> None:
 
 def build_report(db_path: str | Path, out_path: str | Path, *, since: str | dt.date | None = None,
                  until: str | dt.date | None = None, site: str | None = None, allow_comment_text: bool = False,
-                 title: str = DEFAULT_TITLE) -> ReportSummary:
+                 title: str = DEFAULT_TITLE, topic_names: Mapping[int, str] | None = None,
+                 interactive: bool = True) -> ReportSummary:
     """Write the editors' report for ``db_path`` to ``out_path`` (atomically) and summarise it.
 
     ``since`` / ``until`` are inclusive days (``YYYY-MM-DD`` or dates): comments written and
-    posts published in between. ``site`` keeps one site id. Raises :class:`ReportError` when the
+    posts published in between. ``site`` keeps one site id. ``topic_names`` ([topics.names]: stable
+    topic id -> editor's name) label topics instead of the model's terms. ``interactive`` adds the
+    Explore part (needs vl-convert-python; without it the report is static). Raises :class:`ReportError` when the
     database is missing or unreadable, a date is malformed or the site is unknown.
     """
     db_path, out_path = Path(db_path), Path(out_path)
@@ -85,13 +89,13 @@ def build_report(db_path: str | Path, out_path: str | Path, *, since: str | dt.d
     con = _connect_read_only(db_path)
     try:
         data = gather(con, since=since_day, until=until_day, site=site or None,
-                      allow_comment_text=allow_comment_text)
+                      allow_comment_text=allow_comment_text, topic_names=topic_names)
     finally:
         con.close()
     for view, why in sorted(data.missing.items()):
         log.warning("report: %s is unusable (%s); its section shows a no-data note", view, why)
     html, sections, changes = render_html(data, title=title, db_name=db_path.name,
-                                          allow_comment_text=allow_comment_text)
+                                          allow_comment_text=allow_comment_text, interactive=interactive)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_path.with_name(f".{out_path.name}.tmp")
     tmp.write_text(html, encoding="utf-8")

@@ -226,7 +226,12 @@ def chart_most_discussed(data: ReportData, posts: list[PostRow]) -> Any | None:
             ax.barh(y, replies, left=direct, color=colours, alpha=0.45, hatch="///", edgecolor="white",
                     label="replies to other comments")
             ax.legend(loc="lower right")
-        ax.set_yticks(y, [_short(p.title, 48) for p in posts])
+        sites_of: dict[str, set[str | None]] = defaultdict(set)
+        for p in posts:
+            sites_of[p.title.casefold()].add(p.site_id)
+        # Two sites, one title: the site tells the bars apart.
+        ax.set_yticks(y, [_short(f"{p.title} ({p.site_id})" if len(sites_of[p.title.casefold()]) > 1 else p.title, 48)
+                          for p in posts])
         ax.invert_yaxis()
         ax.set_xlabel("comments")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))

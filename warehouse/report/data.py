@@ -20,6 +20,24 @@ class Topic:
     key: TopicKey
     label: str
     colour: str = OTHER_COLOUR
+    terms: str = ""  # the model's own label (top terms), shown in a tooltip when an editor named the topic
+    named: bool = False  # the label comes from [topics.names]
+
+
+@dataclass
+class CommentRow:
+    """One comment of the interactive report's threads (a pseudonym, never a name)."""
+
+    comment_id: str
+    post_id: str
+    parent_id: str | None
+    depth: int
+    pseudonym: str | None
+    published: dt.datetime | None
+    hours_after_post: float | None
+    compound: float | None
+    tone: str | None
+    text: str | None
 
 
 @dataclass
@@ -131,6 +149,8 @@ class ReportData:
     period_last: dt.date | None = None  # last month shown
     trend_current: tuple[dt.date, dt.date] | None = None
     trend_previous: tuple[dt.date, dt.date] | None = None
+    comments: list[CommentRow] = field(default_factory=list)  # on the period's posts, or written in it
+    older_posts: list[PostRow] = field(default_factory=list)  # published before the period, commented in it
 
     def topic(self, key: TopicKey) -> Topic:
         if key not in self.topics:

@@ -83,8 +83,22 @@ def fmt_span(first: dt.date, last: dt.date) -> str:
 
 
 def truncate(text: str, limit: int) -> str:
+    """At most ``limit`` characters, cut at a word boundary with an ellipsis (never mid-word).
+
+    A single word longer than the whole limit is the only thing cut inside a word.
+    """
     text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    if text[limit - 1] != " " and " " in head:
+        head = head[: head.rindex(" ")]
+    return head.rstrip(" ,;:·/-–—") + "…"
+
+
+def short_label(text: str, limit: int) -> str:
+    """A chart label: :func:`truncate` at a word boundary (the full text goes in a tooltip)."""
+    return truncate(text, limit)
 
 
 def weighted(pairs: Iterable[tuple[float | None, float]]) -> float | None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from warehouse.report.data import (NO_TOPIC, LateRow, ModelInfo, MonthTopic, PostRow, ReportData, Topic, TopicKey,
+from warehouse.report.data import (NO_TOPIC, CommentRow, LateRow, ModelInfo, MonthTopic, PostRow, ReportData, Topic, TopicKey,
                                    assign_colours, settle_period)
 from warehouse.report.format import as_date, float_or_none, int_or_none, month_of
 from warehouse.report.results import ReportError
@@ -43,10 +43,8 @@ class _Views:
 
     def columns(self, name: str) -> set[str]:
         if name not in self._columns:
-            rows = self.con.execute(
-                "select column_name from information_schema.columns "
-                "where table_name = ? and table_schema = current_schema()", [name]).fetchall()
-            self._columns[name] = {r[0].lower() for r in rows}
+            rows = self.query("report_columns", name=name)
+            self._columns[name] = {r["column_name"].lower() for r in rows}
         return self._columns[name]
 
     def usable(self, view: str, extra: Sequence[str] = ()) -> bool:
@@ -61,25 +59,22 @@ class _Views:
             return False
         return True
 
-    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        cur = self.con.execute(sql, list(params))
+    def query(self, query_name: str, /, **params: Any) -> list[dict[str, Any]]:
+        """Rows of ``warehouse/sql/queries/QUERY_NAME.sql`` with its ``$params`` bound."""
+        from warehouse.db import sql_text
+
+        return self.rows(sql_text("queries", query_name), params)
+
+    def rows(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[dict[str, Any]]:
+        cur = self.con.execute(sql, dict(params) if isinstance(params, Mapping) else list(params))
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row)) for row in cur.fetchall()]
 
 
-def _window(column: str, since: dt.date | None, until: dt.date | None) -> tuple[list[str], list[Any]]:
-    clauses, params = [], []
-    if since is not None:
-        clauses.append(f"cast({column} as date) >= ?")
-        params.append(since)
-    if until is not None:
-        clauses.append(f"cast({column} as date) <= ?")
-        params.append(until)
-    return clauses, params
 
 
-def _where(clauses: Sequence[str]) -> str:
-    return ("where " + " and ".join(clauses)) if clauses else ""
+
+
 
 
 def _key(model_run_id: Any, topic_id: Any) -> TopicKey:
@@ -91,26 +86,31 @@ def _key(model_run_id: Any, topic_id: Any) -> TopicKey:
 def _read_sites(views: _Views, data: ReportData) -> None:
     if "site_id" not in views.columns("sites"):
         return
-    known = [str(r["site_id"]) for r in views.rows("select site_id from sites order by site_id")]
+    known = [str(r["site_id"]) for r in views.query("report_sites")]
     if data.site and known and data.site not in known:
         raise ReportError(f"--site {data.site!r} is not in this database; known sites: {', '.join(known)}")
     data.sites = [data.site] if data.site else known
 
 
-def _read_topics(views: _Views, data: ReportData) -> None:
-    """Labels of the current topics, and the model run the header names (the site's own, else 'all')."""
+def _read_topics(views: _Views, data: ReportData, names: Mapping[int, str]) -> None:
+    """Labels of the current topics, and the model run the header names (the site's own, else 'all').
+
+    ``names`` ([topics.names]) are keyed by the stable topic id alignment keeps across refits, so
+    an editor's name stays on its topic; the model's label stays as the topic's ``terms``.
+    """
     view = "v_current_topics"
     if not views.usable(view):
         return
-    rows = views.rows(f"select scope, model_run_id, created_at, model, k, topic_id, label from {view} "
-                      "order by scope, topic_id")
+    rows = views.query("report_current_topics")
     scopes = {r["scope"] for r in rows}
     for r in rows:
         key = _key(r["model_run_id"], r["topic_id"])
-        label = f"T{r['topic_id']} · {r['label']}" if r["label"] else f"T{r['topic_id']}"
+        model_label = f"T{r['topic_id']} · {r['label']}" if r["label"] else f"T{r['topic_id']}"
+        name = names.get(int(r["topic_id"]))
+        label = name or model_label
         if len(scopes) > 1 and r["scope"] != "all":
             label += f" [{r['scope']} model]"
-        data.topics[key] = Topic(key, label)
+        data.topics[key] = Topic(key, label, terms=model_label, named=bool(name))
     wanted = data.site if data.site in scopes else "all"
     chosen = next((r for r in rows if r["scope"] == wanted), rows[0] if rows else None)
     if chosen is None:
@@ -118,7 +118,7 @@ def _read_topics(views: _Views, data: ReportData) -> None:
     data.model = ModelInfo(str(chosen["model_run_id"]), chosen["scope"], chosen["model"],
                            int_or_none(chosen["k"]), chosen["created_at"])
     if {"model_run_id", "c_v"} <= views.columns("model_runs"):
-        found = views.rows("select c_v from model_runs where model_run_id = ?", [data.model.run_id])
+        found = views.query("report_model_coherence", model_run_id=data.model.run_id)
         data.model.coherence = float_or_none(found[0]["c_v"]) if found else None
 
 
@@ -126,102 +126,56 @@ def _read_activity(views: _Views, data: ReportData) -> None:
     """Comments written per month and topic (and their tone), up to ``until``, from the per-comment view."""
     if not (views.usable("v_comment_threads") and views.usable("v_post_discussion")):
         return
-    has_mood = views.usable("v_current_sentiment")
-    mood_join = ("left join v_current_sentiment s on s.target_kind = 'comment' and s.target_id = c.comment_id"
-                 if has_mood else "")
-    mood_cols = ("count(s.compound) as scored, coalesce(sum(s.compound), 0) as compound_sum, "
-                 "count(*) filter (where s.compound is not null and s.label = 'negative') as negative, "
-                 "count(*) filter (where s.compound is not null and s.label = 'neutral') as neutral, "
-                 "count(*) filter (where s.compound is not null and s.label = 'positive') as positive"
-                 if has_mood else "0 as scored, 0.0 as compound_sum, 0 as negative, 0 as neutral, 0 as positive")
-    clauses, params = _window("c.published_at", None, data.until)
-    if data.site:
-        clauses.append("p.site_id = ?")
-        params.append(data.site)
-    # The period's first month is cut at `since` to the day; earlier months stay whole.
-    if data.since is not None:
-        clauses.append("(c.published_at < ? or cast(c.published_at as date) >= ?)")
-        params += [month_of(data.since), data.since]
-    dated = ["c.published_at is not null", *clauses]
-    rows = views.rows(f"""
-        select cast(date_trunc('month', c.published_at) as date) as month, p.model_run_id, p.topic_id,
-               count(*) as comments, count(distinct c.author_pseudonym) as commenters,
-               count(*) filter (where c.is_reply) as replies, {mood_cols}
-        from v_comment_threads c
-        join v_post_discussion p using (post_id)
-        {mood_join}
-        {_where(dated)}
-        group by all
-        order by 1, 2, 3""", params)
+    from warehouse.db import sql_text
+
+    sql = sql_text("queries", "report_activity")
+    if not views.usable("v_current_sentiment"):  # an old database: the counts without the tone
+        sql = sql.replace("LEFT JOIN v_current_sentiment s ON", "LEFT JOIN (SELECT NULL AS compound, NULL AS label, "
+                          "NULL AS target_kind, NULL AS target_id) s ON")
+    window = {"since": data.since, "until": data.until, "site": data.site}
+    rows = views.rows(sql, {**window, "since_month": month_of(data.since) if data.since else None})
     for r in rows:
         data.activity.append(MonthTopic(r["month"], _key(r["model_run_id"], r["topic_id"]), r["comments"],
                                         r["commenters"], r["replies"], r["scored"], float(r["compound_sum"]),
                                         r["negative"], r["neutral"], r["positive"]))
-    site_clause, site_params = (["p.site_id = ?"], [data.site]) if data.site else ([], [])
-    undated = views.rows(f"""select count(*) as n from v_comment_threads c join v_post_discussion p using (post_id)
-                             {_where(['c.published_at is null', *site_clause])}""", site_params)
+    undated = views.query("report_undated_comments", site=data.site)
     data.undated_comments = undated[0]["n"] if undated else 0
     # Distinct commenters of the period itself (the lookback months are not part of it).
-    clauses, params = _window("c.published_at", data.since, data.until)
-    clauses += ["c.author_pseudonym is not null", *site_clause]
-    params += site_params
-    found = views.rows(f"""select count(distinct c.author_pseudonym) as n from v_comment_threads c
-                           join v_post_discussion p using (post_id) {_where(clauses)}""", params)
+    found = views.query("report_period_commenters", **window)
     data.commenters = found[0]["n"] if found else None
+
+
+def _post_row(r: dict[str, Any]) -> PostRow:
+    return PostRow(
+        post_id=str(r["post_id"]), site_id=r["site_id"], url=r["url"],
+        title=str(r["title"]) if r["title"] else "(untitled post)", published=as_date(r["published_at"]),
+        topic=_key(r["model_run_id"], r["topic_id"]), comments=int(r["comments"] or 0),
+        replies=int_or_none(r["replies"]), commenters=int_or_none(r["commenters"]),
+        max_depth=int_or_none(r["max_depth"]), hours_to_first_comment=float_or_none(r["hours_to_first_comment"]),
+        mean_sentiment=float_or_none(r["mean_comment_sentiment"]), threads=int_or_none(r.get("threads")),
+        largest_thread=int_or_none(r.get("largest_thread")))
 
 
 def _read_posts(views: _Views, data: ReportData) -> None:
     """Posts published in the period, with their thread shape from v_comment_threads."""
     if not views.usable("v_post_discussion"):
         return
-    clauses, params = _window("p.published_at", data.since, data.until)
-    if data.site:
-        clauses.append("p.site_id = ?")
-        params.append(data.site)
-    threads = ""
-    thread_cols = "null as threads, null as largest_thread"
-    if views.usable("v_comment_threads"):
-        threads = """left join (select post_id, count(distinct root_comment_id) as threads,
-                                       max(thread_size) as largest_thread
-                                from v_comment_threads group by post_id) t using (post_id)"""
-        thread_cols = "t.threads, t.largest_thread"
-    rows = views.rows(f"""
-        select p.post_id, p.site_id, p.url, p.title, p.published_at, p.model_run_id, p.topic_id, p.comments,
-               p.replies, p.commenters, p.max_depth, p.hours_to_first_comment, p.mean_comment_sentiment,
-               {thread_cols}
-        from v_post_discussion p {threads}
-        {_where(clauses)}""", params)
-    for r in rows:
-        data.posts.append(PostRow(
-            post_id=str(r["post_id"]), site_id=r["site_id"], url=r["url"],
-            title=str(r["title"]) if r["title"] else "(untitled post)", published=as_date(r["published_at"]),
-            topic=_key(r["model_run_id"], r["topic_id"]), comments=int(r["comments"] or 0),
-            replies=int_or_none(r["replies"]), commenters=int_or_none(r["commenters"]),
-            max_depth=int_or_none(r["max_depth"]), hours_to_first_comment=float_or_none(r["hours_to_first_comment"]),
-            mean_sentiment=float_or_none(r["mean_comment_sentiment"]), threads=int_or_none(r["threads"]),
-            largest_thread=int_or_none(r["largest_thread"])))
+    from warehouse.db import sql_text
+
+    sql = sql_text("queries", "report_posts")
+    if not views.usable("v_comment_threads"):
+        sql = sql.replace("FROM v_comment_threads GROUP BY post_id", "FROM (SELECT NULL AS post_id, NULL AS "
+                          "root_comment_id, NULL AS thread_size) GROUP BY post_id")
+    for r in views.rows(sql, {"since": data.since, "until": data.until, "site": data.site}):
+        data.posts.append(_post_row(r))
 
 
 def _read_late(views: _Views, data: ReportData, allow_text: bool) -> None:
     view = "v_late_comments"
     if not views.usable(view):
         return
-    clauses, params = _window("l.comment_published_at", data.since, data.until)
-    if data.site:
-        clauses.append("l.site_id = ?")
-        params.append(data.site)
-    url_join, url_col = "", "null as url"
-    if "url" in views.columns("v_post_discussion"):
-        url_join, url_col = "left join v_post_discussion p using (post_id)", "p.url"
-    text_join, text_col = "", "null as text"
-    if allow_text and {"comment_id", "text"} <= views.columns("comments"):
-        text_join, text_col = "left join comments cm on cm.comment_id = l.comment_id", "cm.text"
-    rows = views.rows(f"""
-        select l.comment_id, l.post_id, l.post_title, l.post_published_at, l.comment_published_at,
-               l.days_after_post, l.author_pseudonym, l.model_run_id, l.topic_id, {url_col}, {text_col}
-        from {view} l {url_join} {text_join}
-        {_where(clauses)}
-        order by l.comment_published_at desc, l.comment_id""", params)
+    rows = views.query("report_late_comments", since=data.since, until=data.until, site=data.site,
+                       allow_text=bool(allow_text))
     for r in rows:
         data.late.append(LateRow(
             comment_id=str(r["comment_id"]), post_id=str(r["post_id"]), url=r["url"],
@@ -230,9 +184,41 @@ def _read_late(views: _Views, data: ReportData, allow_text: bool) -> None:
             commented=as_date(r["comment_published_at"]), days_after_post=float_or_none(r["days_after_post"]),
             pseudonym=r["author_pseudonym"], text=r["text"] if allow_text else None))
     # The view defines "late"; its documented comment says after how many days.
-    comment = views.rows("select comment from duckdb_views() where view_name = ?", [view])
+    comment = views.query("report_view_comment", view=view)
     found = re.search(r"more than (\d+) days", (comment[0]["comment"] or "") if comment else "")
     data.late_after_days = int(found.group(1)) if found else None
+
+
+def _read_threads(views: _Views, data: ReportData, allow_text: bool) -> None:
+    """The comments the interactive part draws threads and filtered charts from, and the older posts they name."""
+    from warehouse.db import sql_text
+
+    if not (views.usable("v_comment_threads", ("parent_id", "depth", "thread_depth", "hours_after_post"))
+            and views.usable("v_post_discussion")):
+        return
+    has_mood = views.usable("v_current_sentiment")
+    sql = sql_text("queries", "report_thread_comments")
+    if not has_mood:
+        sql = sql.replace("s.compound, s.label AS tone_label", "null AS compound, null AS tone_label").replace(
+            "LEFT JOIN v_current_sentiment s ON s.target_kind = 'comment' AND s.target_id = c.comment_id\n", "")
+    if not allow_text or "text" not in views.columns("comments"):
+        sql = sql.replace("CASE WHEN $allow_text THEN cm.text END AS text", "null AS text").replace(
+            "LEFT JOIN comments cm ON cm.comment_id = c.comment_id\n", "")
+    params: dict[str, Any] = {"since": data.since, "until": data.until, "site": data.site}
+    if "THEN cm.text" in sql:
+        params["allow_text"] = allow_text
+    for r in views.rows(sql, params):
+        data.comments.append(CommentRow(
+            comment_id=str(r["comment_id"]), post_id=str(r["post_id"]),
+            parent_id=str(r["parent_id"]) if r["parent_id"] is not None else None, depth=int(r["depth"] or 0),
+            pseudonym=r["author_pseudonym"], published=r["published_at"],
+            hours_after_post=float_or_none(r["hours_after_post"]), compound=float_or_none(r["compound"]),
+            tone=r["tone_label"], text=r["text"] if allow_text else None))
+    known = {p.post_id for p in data.posts}
+    older = sorted({c.post_id for c in data.comments} - known)
+    if older:
+        for r in views.rows(sql_text("queries", "report_posts_by_id"), {"ids": older}):
+            data.older_posts.append(_post_row(r))
 
 
 def _read_cohort(views: _Views, data: ReportData) -> None:
@@ -240,24 +226,23 @@ def _read_cohort(views: _Views, data: ReportData) -> None:
     view = "v_topic_discussion_month"
     if data.site or data.period_first is None or not views.usable(view):
         return
-    cols = ", ".join(REQUIRED_COLUMNS[view])
-    data.cohort = views.rows(f"""select {cols} from {view}
-                                 where period_start between ? and ?
-                                 order by period_start, topic_id""", [data.period_first, data.period_last])
+    data.cohort = views.query("report_topic_discussion_month", first=data.period_first, last=data.period_last)
 
 
 def gather(con: Any, *, since: dt.date | None, until: dt.date | None, site: str | None,
-           allow_comment_text: bool = False, trend_months: int = DEFAULT_TREND_MONTHS) -> ReportData:
+           allow_comment_text: bool = False, trend_months: int = DEFAULT_TREND_MONTHS,
+           topic_names: Mapping[int, str] | None = None) -> ReportData:
     """Read everything the report shows from an open read-only DuckDB connection."""
     views = _Views(con)
     data = ReportData(since=since, until=until, site=site)
     _read_sites(views, data)
-    _read_topics(views, data)
+    _read_topics(views, data, topic_names or {})
     # Monthly totals are small whatever the database size: read them all, so the trend section can
     # compare the period with the months before it, however long the period is.
     _read_activity(views, data)
     _read_posts(views, data)
     _read_late(views, data, allow_comment_text)
+    _read_threads(views, data, allow_comment_text)
     settle_period(data, trend_months)
     _read_cohort(views, data)
     assign_colours(data)

@@ -12,6 +12,7 @@
 --   k: number of topics of the model.
 --   topic_id: topic number within the model run.
 --   label: readable topic label.
+--   topic_name: the editors' name for the topic ([topics.names], table topic_names), else label.
 --   top_terms: top terms, most weighted first.
 --   term_weights: weights of top_terms.
 --   representative_post_ids: posts most typical of the topic.
@@ -22,7 +23,9 @@ WITH latest AS (
     QUALIFY row_number() OVER (PARTITION BY site_id ORDER BY created_at DESC NULLS LAST, model_run_id DESC) = 1
 )
 SELECT coalesce(l.site_id, 'all') AS scope, l.model_run_id, l.created_at, l.model, l.k,
-       t.topic_id, t.label, t.top_terms, t.term_weights, t.representative_post_ids
+       t.topic_id, t.label, coalesce(n.name, t.label) AS topic_name, t.top_terms, t.term_weights,
+       t.representative_post_ids
 FROM latest l
-JOIN topics t USING (model_run_id);
+JOIN topics t USING (model_run_id)
+LEFT JOIN topic_names n ON n.topic_id = t.topic_id;
 COMMENT ON VIEW v_current_topics IS 'Topics of the latest model run (over all sites, and per site where a site has its own model). Grain: scope x topic.';
