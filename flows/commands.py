@@ -26,6 +26,7 @@ from pipeline.settings import (
 )
 
 if TYPE_CHECKING:
+    from warehouse.lake import LakeTarget
     from warehouse.query import QueryResult
 
 
@@ -228,7 +229,13 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------------------- analysts
 
 
-def _require_published(settings: Settings) -> Path:
+def _require_published(settings: Settings) -> "Path | LakeTarget":
+    """The published database, or the DuckLake of ``[warehouse] catalog`` (readers see its latest snapshot)."""
+    from warehouse.lake import lake_target
+
+    lake = lake_target(settings)
+    if lake is not None:
+        return lake
     if not settings.published_db.exists():
         raise UserError(f"no database at {settings.published_db}; run 'blogscope run URL --home {settings.home}' "
                         "or 'blogscope demo' first")
@@ -266,10 +273,14 @@ def _print_rows(result: QueryResult, json_lines: bool) -> None:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
+    from warehouse.lake import LakeTarget
     from warehouse.query import QueryResult
     from warehouse.search import mentions_by_month, search
 
     db = _require_published(_settings(args))
+    if isinstance(db, LakeTarget):
+        raise UserError("search needs the full-text indexes of the single-file warehouse, which DuckLake cannot "
+                        "hold; on DuckLake use 'blogscope query' (e.g. WHERE text ILIKE '%word%')")
     if args.by_month:
         _print_rows(mentions_by_month(db, args.terms), args.json)
         return 0
@@ -283,8 +294,9 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_shell(args: argparse.Namespace) -> int:
-    """The bundled DuckDB shell on the published database: read-only, full-text search loaded offline."""
+    """The bundled DuckDB shell on the published database (or the DuckLake, attached read-only), offline."""
     from warehouse.db import fts_load_statement
+    from warehouse.lake import LakeTarget
 
     db = _require_published(_settings(args))
     shell = Path(sys.executable).parent / "duckdb"  # the duckdb-cli package, same release as the library
@@ -295,6 +307,11 @@ def cmd_shell(args: argparse.Namespace) -> int:
              f"{fts_load_statement()};")
     extra = args.duckdb_args[1:] if args.duckdb_args[:1] == ["--"] else args.duckdb_args
     sys.stdout.flush()
+    if isinstance(db, LakeTarget):  # the analysts' one-liner (warehouse.lake.analyst_command)
+        from warehouse.lake import attach_statements
+
+        setup += " " + "; ".join(attach_statements(db, read_only=True)) + ";"
+        os.execv(shell, [str(shell), "-cmd", setup, *extra])
     os.execv(shell, [str(shell), "-readonly", str(db), "-cmd", setup, *extra])
     return 0  # not reached: the shell replaces this process
 

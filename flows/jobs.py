@@ -280,21 +280,32 @@ def _inferred_rows(tm, model, texts: list[str], ids: list[str], kind: str, run_i
 
 def migrate(settings: Settings) -> None:
     from warehouse.db import migrate as run_migrations
+    from warehouse.lake import connect_lake, lake_target
 
+    lake = lake_target(settings)
+    if lake is not None:  # [warehouse] catalog: the DuckLake warehouse
+        connect_lake(lake).close()
+        return
     settings.working_db.parent.mkdir(parents=True, exist_ok=True)
     run_migrations(settings.working_db)
 
 
 def load(settings: Settings, run_id: str, *, only: tuple[str, ...] | None = None) -> dict[str, int]:
+    from warehouse.lake import lake_target
     from warehouse.load import load_run
 
-    result = load_run(settings.working_db, settings.run_dir(run_id) / "processed", run_id, only=only)
+    target = lake_target(settings) or settings.working_db
+    result = load_run(target, settings.run_dir(run_id) / "processed", run_id, only=only)
     return dict(result.counts)
 
 
 def publish(settings: Settings) -> str:
+    from warehouse.lake import lake_target
     from warehouse.publish import publish as publish_db
 
+    lake = lake_target(settings)
+    if lake is not None:  # nothing to copy: DuckLake readers see committed snapshots
+        return lake.describe()
     publish_db(settings.working_db, settings.published_db)
     return str(settings.published_db)
 
@@ -303,8 +314,10 @@ def report(settings: Settings, out: Path | None = None, *, since: str | None = N
            site: str | None = None) -> str:
     from warehouse.report import build_report
 
+    from warehouse.lake import lake_target
+
     out = out or settings.report_path
-    build_report(settings.published_db, out, since=since, until=until, site=site,
+    build_report(lake_target(settings) or settings.published_db, out, since=since, until=until, site=site,
                  allow_comment_text=settings.privacy.report_comment_text)
     return str(out)
 

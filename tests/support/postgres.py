@@ -64,8 +64,15 @@ class PostgresServer:
         return f"postgresql://{self.superuser}@127.0.0.1:{self.port}/{database}"
 
     def _run(self, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([str(a) for a in args], check=True, capture_output=True, text=True,
-                              user=self.user, timeout=120)
+        # cwd: the data folder (as root, our own working folder may be closed to the server's user).
+        done = subprocess.run([str(a) for a in args], capture_output=True, text=True, user=self.user,
+                              group=self._group(), cwd=self.data_dir.parent, timeout=120)
+        if done.returncode != 0:
+            raise RuntimeError(f"{Path(str(args[0])).name} failed ({done.returncode}): {done.stderr.strip()[-1500:]}")
+        return done
+
+    def _group(self) -> int | None:
+        return pwd.getpwnam(self.user).pw_gid if self.user else None
 
     def create_database(self, name: str) -> str:
         """A new empty database; returns its URL."""
@@ -104,8 +111,8 @@ def start_postgres(folder: Path) -> PostgresServer:
     try:
         server._run(bin_dir / "pg_ctl", "start", "-D", data, "-w", "-t", "60", "-l", folder / "postgres.log",
                     "-o", options)
-    except subprocess.CalledProcessError as exc:
-        log = (folder / "postgres.log")
+    except RuntimeError as exc:
+        log = folder / "postgres.log"
         tail = log.read_text(errors="replace")[-2000:] if log.is_file() else ""
-        raise RuntimeError(f"PostgreSQL did not start: {exc.stderr}\n{tail}") from exc
+        raise RuntimeError(f"PostgreSQL did not start: {exc}\n{tail}") from exc
     return server

@@ -40,18 +40,21 @@ def build_parser() -> argparse.ArgumentParser:
 def cli_main(argv: Sequence[str] | None = None) -> int:
     """``blogscope report``: 0 on success, 2 with a message when no report can be written."""
     from pipeline.settings import ConfigError, load_settings
+    from warehouse.errors import WarehouseError
 
     args = build_parser().parse_args(list(argv) if argv is not None else None)
     if args.verbose:
         logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         settings = load_settings(home=Path(args.home).expanduser() if args.home else None, config=args.config)
-        db = Path(args.db) if args.db else settings.published_db
+        from warehouse.lake import lake_target
+
+        db = Path(args.db) if args.db else (lake_target(settings) or settings.published_db)
         out = Path(args.out) if args.out else settings.report_path
         allow = settings.privacy.report_comment_text if args.allow_comment_text is None else args.allow_comment_text
         summary = build_report(db, out, since=args.since, until=args.until, site=args.site,
                                allow_comment_text=allow, title=args.title)
-    except (ReportError, ConfigError) as exc:
+    except (ReportError, ConfigError, WarehouseError) as exc:
         print(f"blogscope report: error: {exc}", file=sys.stderr)
         return 2
     empty = summary.empty_sections
