@@ -212,3 +212,17 @@ def test_analysts_one_liner_in_the_bundled_duckdb_shell(loaded) -> None:  # noqa
     out = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=300, env=env)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["n", str(world_totals(world)["posts"])]
+
+
+def test_unreachable_catalog_is_one_line_exit_2(tmp_path: Path) -> None:
+    """A catalog nobody listens on (a closed port of 127.0.0.1): one line saying what to check."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again when the block ends: nothing listens there
+    lake = LakeTarget(f"postgresql://blogscope@127.0.0.1:{port}/nowhere", str(tmp_path / "data"))
+    out = _cli(["query", "SELECT 1"], tmp_path, lake)
+    assert out.returncode == 2, out.stderr
+    assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1, out.stderr
+    assert "PostgreSQL is running" in out.stderr

@@ -334,7 +334,8 @@ def connect_lake(target: LakeTarget, *, migrate_schema: bool = True, read_only: 
             conn.execute(statement)
     except duckdb.Error as exc:
         conn.close()
-        raise WarehouseError(f"cannot open the DuckLake warehouse {target.describe()}: {exc}. Check that PostgreSQL "
+        why = " ".join(str(exc).split())  # libpq's message spans lines; the user gets one
+        raise WarehouseError(f"cannot open the DuckLake warehouse {target.describe()}: {why}. Check that PostgreSQL "
                              "is running and the URL in [warehouse] catalog is right") from exc
     lake = LakeConnection(conn, target)
     if migrate_schema and not read_only:
