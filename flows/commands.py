@@ -221,8 +221,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     ensure_writable_home(settings.home)
     with jobs.writer_lock(settings):
         jobs.migrate(settings)
-        jobs.publish(settings)
-    print(f"schema up to date: {settings.published_db}")
+        where = jobs.publish(settings)  # the published file, or the DuckLake (nothing to publish)
+    print(f"schema up to date: {where}")
     return 0
 
 

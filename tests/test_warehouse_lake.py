@@ -226,3 +226,19 @@ def test_unreachable_catalog_is_one_line_exit_2(tmp_path: Path) -> None:
     assert out.returncode == 2, out.stderr
     assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1, out.stderr
     assert "PostgreSQL is running" in out.stderr
+
+
+def test_load_and_publish_follows_the_homes_warehouse_setting(postgres, tmp_path: Path) -> None:  # noqa: ANN001
+    """The cluster's flows call load_and_publish(home, run): with [warehouse] catalog it loads the lake, publishes nothing."""
+    from warehouse.load import load_and_publish
+
+    lake = new_lake(postgres, tmp_path, "fromhome")
+    home = tmp_path / "home"
+    world = World(seed=5, sites=1, posts_per_site=6)
+    world.write_run(home / "runs" / "r1" / "processed", "r1")
+    (home / "blogscope.toml").write_text(f'[warehouse]\ncatalog = "{lake.catalog}"\ndata_path = "{lake.data_path}"\n',
+                                         encoding="utf-8")
+    result = load_and_publish(home, "r1")
+    assert result.totals["posts"] == world_totals(world)["posts"]
+    assert not (home / "blogscope.duckdb").exists() and not (home / "work" / "warehouse.duckdb").exists()
+    assert _lake_rows(lake, "SELECT count(*) FROM comments") == [(world_totals(world)["comments"],)]
