@@ -310,7 +310,7 @@ def cmd_shell(args: argparse.Namespace) -> int:
     if isinstance(db, LakeTarget):  # the analysts' one-liner (warehouse.lake.analyst_command)
         from warehouse.lake import attach_statements
 
-        setup += " " + "; ".join(attach_statements(db, read_only=True)) + ";"
+        setup += " " + "; ".join(attach_statements(db, read_only=True, secrets=False)) + ";"
         os.execv(shell, [str(shell), "-cmd", setup, *extra])
     os.execv(shell, [str(shell), "-readonly", str(db), "-cmd", setup, *extra])
     return 0  # not reached: the shell replaces this process

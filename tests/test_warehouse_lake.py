@@ -242,3 +242,26 @@ def test_load_and_publish_follows_the_homes_warehouse_setting(postgres, tmp_path
     assert result.totals["posts"] == world_totals(world)["posts"]
     assert not (home / "blogscope.duckdb").exists() and not (home / "work" / "warehouse.duckdb").exists()
     assert _lake_rows(lake, "SELECT count(*) FROM comments") == [(world_totals(world)["comments"],)]
+
+
+def test_s3_data_path_loads_httpfs_and_a_secret_from_the_environment() -> None:
+    """An s3:// data path: httpfs from its pip package and a temporary secret from AWS_* (run offline)."""
+    pytest.importorskip("duckdb_extension_httpfs", reason="the [lake-s3] extra: pip install -e '.[lake-s3]'")
+    import duckdb
+
+    from warehouse.db import BASE_CONFIG
+    from warehouse.lake import load_statements, s3_secret_statements
+
+    target = LakeTarget("postgresql://blogscope@127.0.0.1:1/x", "s3://bucket/lake/")
+    env = {"AWS_ACCESS_KEY_ID": "minio", "AWS_SECRET_ACCESS_KEY": "it's-secret", "AWS_ENDPOINT_URL": "http://127.0.0.1:9000"}
+    secret = s3_secret_statements(target, env)
+    assert len(secret) == 1 and "ENDPOINT '127.0.0.1:9000'" in secret[0] and "USE_SSL false" in secret[0]
+    assert s3_secret_statements(LakeTarget(target.catalog, "/mnt/lake"), env) == []
+    assert not any("SECRET" in s for s in analyst_command(target).split(";"))
+    conn = duckdb.connect(config=dict(BASE_CONFIG))
+    try:
+        for statement in load_statements(target, secrets=False) + secret:
+            conn.execute(statement)
+        assert conn.execute("SELECT name, type FROM duckdb_secrets()").fetchall() == [("blogscope_lake_s3", "s3")]
+    finally:
+        conn.close()

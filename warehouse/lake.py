@@ -108,22 +108,59 @@ def _pip_extension_path(module_name: str, extension: str) -> Path:
     return path
 
 
-def load_statements() -> list[str]:
-    """``LOAD '/path/...'`` of the postgres and ducklake extensions shipped by their pip packages."""
+_REMOTE = ("s3://", "s3a://", "gs://", "gcs://", "r2://", "https://", "http://")
+
+
+def is_remote(data_path: str) -> bool:
+    return data_path.startswith(_REMOTE)
+
+
+def load_statements(target: LakeTarget | None = None, *, secrets: bool = True) -> list[str]:
+    """``LOAD '/path/...'`` of the extensions shipped by their pip packages (httpfs for remote data)."""
     paths = [_pip_extension_path("duckdb_extension_postgres_scanner", "postgres_scanner"),
              _pip_extension_path("duckdb_extension_ducklake", "ducklake")]
-    return ["LOAD " + _sql_string(str(p)) for p in paths]
+    if target is not None and is_remote(target.data_path):
+        paths.insert(0, _pip_extension_path("duckdb_extension_httpfs", "httpfs"))
+    return ["LOAD " + _sql_string(str(p)) for p in paths] + (s3_secret_statements(target) if secrets else [])
+
+
+def s3_secret_statements(target: LakeTarget | None, env: dict[str, str] | None = None) -> list[str]:
+    """A temporary S3 secret from the usual AWS_* variables, for an s3:// data path (else nothing).
+
+    Only the variable names travel in blogscope.toml's world: the keys come from the environment
+    of each worker and never reach the catalog or the warehouse.
+    """
+    import os
+
+    env = dict(os.environ if env is None else env)
+    if target is None or not target.data_path.startswith(("s3://", "s3a://")) or "AWS_ACCESS_KEY_ID" not in env:
+        return []
+    fields = [("KEY_ID", env["AWS_ACCESS_KEY_ID"]), ("SECRET", env.get("AWS_SECRET_ACCESS_KEY", ""))]
+    if env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION"):
+        fields.append(("REGION", env.get("AWS_REGION") or env["AWS_DEFAULT_REGION"]))
+    endpoint = env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL")
+    if endpoint:  # S3-compatible storage (MinIO, Ceph, ...): host[:port] and scheme, path-style URLs
+        fields.append(("ENDPOINT", re.sub(r"^https?://", "", endpoint).rstrip("/")))
+        fields.append(("URL_STYLE", "path"))
+        if endpoint.startswith("http://"):
+            fields.append(("USE_SSL", "false"))
+    body = ", ".join(f"{k} {v if v == 'false' else _sql_string(v)}" for k, v in fields)
+    return [f"CREATE OR REPLACE TEMPORARY SECRET blogscope_lake_s3 (TYPE s3, {body})"]
 
 
 def _sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def attach_statements(target: LakeTarget, *, read_only: bool = False) -> list[str]:
-    """Statements that load the extensions, attach the lake as ``blogscope`` and USE it."""
+def attach_statements(target: LakeTarget, *, read_only: bool = False, secrets: bool = True) -> list[str]:
+    """Statements that load the extensions, attach the lake as ``blogscope`` and USE it.
+
+    ``secrets=False`` leaves out the S3 secret: for a command line (shell history, ``ps``), where
+    the analyst's own DuckDB secret configuration supplies the keys instead.
+    """
     # The catalog remembers its data path: a reader need not (and must not wrongly) name it.
     options = ["READ_ONLY"] if read_only else [f"DATA_PATH {_sql_string(target.data_path)}"]
-    return load_statements() + [
+    return load_statements(target, secrets=secrets) + [
         f"ATTACH {_sql_string('ducklake:postgres:' + target.catalog)} AS {LAKE_ALIAS} ({', '.join(options)})",
         f"USE {LAKE_ALIAS}",
     ]
@@ -131,7 +168,7 @@ def attach_statements(target: LakeTarget, *, read_only: bool = False) -> list[st
 
 def analyst_command(target: LakeTarget, duckdb_cli: str = "duckdb") -> str:
     """The one-liner an analyst runs to open the lake in the stock ``duckdb`` shell (offline, read-only)."""
-    script = "; ".join(attach_statements(target, read_only=True)) + ";"
+    script = "; ".join(attach_statements(target, read_only=True, secrets=False)) + ";"
     if not re.search(r'["$`\\]', script):
         return f'{duckdb_cli} -cmd "{script}"'
     return f"{duckdb_cli} -cmd {shlex.quote(script)}"
@@ -325,7 +362,7 @@ def connect_lake(target: LakeTarget, *, migrate_schema: bool = True, read_only: 
 
     from warehouse.db import BASE_CONFIG, _migrate
 
-    if "://" not in target.data_path and not read_only:
+    if not is_remote(target.data_path) and not read_only:
         Path(target.data_path).mkdir(parents=True, exist_ok=True)
     conn = duckdb.connect(":memory:", config=dict(BASE_CONFIG))
     try:

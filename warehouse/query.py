@@ -175,14 +175,14 @@ def _connect_lake_readonly(target: "LakeTarget", *, memory_limit: str, threads: 
     import duckdb
 
     from warehouse.errors import WarehouseError
-    from warehouse.lake import connect_lake
+    from warehouse.lake import connect_lake, is_remote
 
     try:
         lake = connect_lake(target, read_only=True)
     except WarehouseError as exc:
         raise QueryRefused(str(exc)) from exc
     try:
-        folder = target.data_path if "://" in target.data_path else target.data_path.rstrip("/") + "/"
+        folder = target.data_path if is_remote(target.data_path) else target.data_path.rstrip("/") + "/"
         lake.execute("SET allowed_directories = ['" + folder.replace("'", "''") + "']")
         lake.execute("SET enable_external_access = false")
         lake.execute(f"SET memory_limit = '{memory_limit}'")
