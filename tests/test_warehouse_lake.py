@@ -265,3 +265,16 @@ def test_s3_data_path_loads_httpfs_and_a_secret_from_the_environment() -> None:
         assert conn.execute("SELECT name, type FROM duckdb_secrets()").fetchall() == [("blogscope_lake_s3", "s3")]
     finally:
         conn.close()
+
+
+def test_cli_export_reads_the_lake(loaded, tmp_path: Path) -> None:  # noqa: ANN001
+    import pyarrow.parquet as pq
+
+    world, lake, file_db, _ = loaded
+    home = tmp_path / "home"
+    home.mkdir()
+    out = _cli(["export", "--out", str(tmp_path / "out"), "--table", "posts", "--table", "v_post_discussion"], home, lake)
+    assert out.returncode == 0, out.stderr
+    assert pq.read_table(tmp_path / "out" / "posts.parquet").num_rows == world_totals(world)["posts"]
+    assert pq.read_table(tmp_path / "out" / "v_post_discussion.parquet").num_rows == \
+        _file_rows(file_db, "SELECT count(*) FROM v_post_discussion")[0][0]
