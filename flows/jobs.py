@@ -150,15 +150,19 @@ def process(settings: Settings, run_id: str, *, from_archive: bool = False, work
 def _earlier_posts(settings: Settings) -> Any:
     """The warehouse lookup the process stage uses for comments whose post an earlier run loaded."""
     from warehouse.corpus import earlier_posts
+    from warehouse.lake import lake_target
 
-    return lambda post_ids: earlier_posts(settings.working_db, post_ids)
+    db = lake_target(settings) or settings.working_db
+    return lambda post_ids: earlier_posts(db, post_ids)
 
 
 def _earlier_names(settings: Settings) -> Any:
     """The warehouse lookup of earlier runs' commenters (keyed name hashes) for the redaction."""
     from warehouse.corpus import earlier_commenter_names
+    from warehouse.lake import lake_target
 
-    return lambda site_ids: earlier_commenter_names(settings.working_db, site_ids)
+    db = lake_target(settings) or settings.working_db
+    return lambda site_ids: earlier_commenter_names(db, site_ids)
 
 
 LOADED_MARKER = "LOADED"
@@ -226,8 +230,9 @@ def topics(settings: Settings, run_id: str, *, refit: bool = False) -> dict[str,
     from pipeline import topics as tm
     from pipeline.io import write_rows
     from warehouse.corpus import read_topic_corpus
+    from warehouse.lake import lake_target
 
-    corpus = read_topic_corpus(settings.working_db, languages=settings.process.languages)
+    corpus = read_topic_corpus(lake_target(settings) or settings.working_db, languages=settings.process.languages)
     out_dir = settings.run_dir(run_id) / "processed"
     models_dir = settings.home / "models"
     latest = models_dir / "LATEST"

@@ -278,3 +278,15 @@ def test_cli_export_reads_the_lake(loaded, tmp_path: Path) -> None:  # noqa: ANN
     assert pq.read_table(tmp_path / "out" / "posts.parquet").num_rows == world_totals(world)["posts"]
     assert pq.read_table(tmp_path / "out" / "v_post_discussion.parquet").num_rows == \
         _file_rows(file_db, "SELECT count(*) FROM v_post_discussion")[0][0]
+
+
+def test_later_stages_read_back_from_the_lake(loaded) -> None:  # noqa: ANN001
+    """The process stage's look-ups (earlier posts, known commenters' name hashes) and the topic corpus
+    read the shared lake, so a worker sees what other workers loaded; same answers as the file."""
+    from warehouse.corpus import earlier_commenter_names, earlier_posts, read_topic_corpus
+
+    world, lake, file_db, _ = loaded
+    post_ids = [world.post_id(p) for p in world.posts[:5]]
+    assert earlier_posts(lake, post_ids) == earlier_posts(file_db, post_ids) and len(earlier_posts(lake, post_ids)) == 5
+    assert earlier_commenter_names(lake, world.sites) == earlier_commenter_names(file_db, world.sites)
+    assert read_topic_corpus(lake) == read_topic_corpus(file_db)
