@@ -28,7 +28,7 @@ that the loader, the migrations and the readers use unchanged):
 Concurrency: DuckLake commits optimistically and retries a commit whose changes do not conflict
 with the snapshots committed meanwhile; two inserts into one table never conflict, so two loads
 of the same rows could both insert them. Every load therefore also rewrites the one row of
-``lake_write_token`` (a DuckLake-only table): two loads at once always conflict on it, the loser
+``lake_state`` (a DuckLake-only table): two loads at once always conflict on it, the loser
 gets a conflict error and ``load_run`` runs it again on the new snapshot, where its MERGE finds
 the winner's rows. Loads land exactly once; readers see whole snapshots.
 
