@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -28,16 +30,23 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def postgres(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+def postgres():  # noqa: ANN201
     if postgres_bin_dir() is None:
         if os.environ.get("CI"):
             pytest.fail("no PostgreSQL binaries (initdb, pg_ctl): CI must install Debian's postgresql package")
         pytest.skip("no PostgreSQL binaries (initdb, pg_ctl) on this machine: install Debian's postgresql package")
-    server = start_postgres(tmp_path_factory.mktemp("postgres"))
+    # A folder of our own, not under pytest's numbered tmp folders: every session on this machine
+    # shares /tmp/pytest-of-USER and prunes old folders there, which once pulled a cluster's
+    # files away mid-initdb.
+    folder = Path(tempfile.mkdtemp(prefix="blogscope-test-pg-"))
     try:
-        yield server
+        server = start_postgres(folder)
+        try:
+            yield server
+        finally:
+            server.stop()
     finally:
-        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def new_lake(postgres, tmp_path: Path, name: str) -> LakeTarget:  # noqa: ANN001
