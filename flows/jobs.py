@@ -144,8 +144,10 @@ def process(settings: Settings, run_id: str, *, from_archive: bool = False, work
 def _earlier_posts(settings: Settings) -> Any:
     """The warehouse lookup the process stage uses for comments whose post an earlier run loaded."""
     from warehouse.corpus import earlier_posts
+    from warehouse.lake import lake_target
 
-    return lambda post_ids: earlier_posts(settings.working_db, post_ids)
+    db = lake_target(settings) or settings.working_db
+    return lambda post_ids: earlier_posts(db, post_ids)
 
 
 def _known_post_urls(settings: Settings) -> Any:
@@ -158,8 +160,10 @@ def _known_post_urls(settings: Settings) -> Any:
 def _earlier_names(settings: Settings) -> Any:
     """The warehouse lookup of earlier runs' commenters (keyed name hashes) for the redaction."""
     from warehouse.corpus import earlier_commenter_names
+    from warehouse.lake import lake_target
 
-    return lambda site_ids: earlier_commenter_names(settings.working_db, site_ids)
+    db = lake_target(settings) or settings.working_db
+    return lambda site_ids: earlier_commenter_names(db, site_ids)
 
 
 LOADED_MARKER = "LOADED"
@@ -227,8 +231,9 @@ def topics(settings: Settings, run_id: str, *, refit: bool = False) -> dict[str,
     from pipeline import topics as tm
     from pipeline.io import write_rows
     from warehouse.corpus import read_topic_corpus
+    from warehouse.lake import lake_target
 
-    corpus = read_topic_corpus(settings.working_db, languages=settings.process.languages)
+    corpus = read_topic_corpus(lake_target(settings) or settings.working_db, languages=settings.process.languages)
     out_dir = settings.run_dir(run_id) / "processed"
     models_dir = settings.home / "models"
     latest = models_dir / "LATEST"
@@ -281,22 +286,33 @@ def _inferred_rows(tm, model, texts: list[str], ids: list[str], kind: str, run_i
 
 def migrate(settings: Settings) -> None:
     from warehouse.db import migrate as run_migrations
+    from warehouse.lake import connect_lake, lake_target
 
+    lake = lake_target(settings)
+    if lake is not None:  # [warehouse] catalog: the DuckLake warehouse
+        connect_lake(lake).close()
+        return
     settings.working_db.parent.mkdir(parents=True, exist_ok=True)
     run_migrations(settings.working_db)
 
 
 def load(settings: Settings, run_id: str, *, only: tuple[str, ...] | None = None) -> dict[str, int]:
+    from warehouse.lake import lake_target
     from warehouse.load import load_run
 
-    result = load_run(settings.working_db, settings.run_dir(run_id) / "processed", run_id, only=only)
+    target = lake_target(settings) or settings.working_db
+    result = load_run(target, settings.run_dir(run_id) / "processed", run_id, only=only)
     return dict(result.counts)
 
 
 def publish(settings: Settings) -> str:
+    from warehouse.lake import lake_target
     from warehouse.publish import publish as publish_db
     from warehouse.topic_names import sync_topic_names
 
+    lake = lake_target(settings)
+    if lake is not None:  # nothing to copy: DuckLake readers see committed snapshots
+        return lake.describe()
     if settings.working_db.exists():  # [topics.names] -> v_current_topics.topic_name of the published copy
         sync_topic_names(settings.working_db, settings.topics.names_by_id)
     publish_db(settings.working_db, settings.published_db)
@@ -307,8 +323,10 @@ def report(settings: Settings, out: Path | None = None, *, since: str | None = N
            site: str | None = None) -> str:
     from warehouse.report import build_report
 
+    from warehouse.lake import lake_target
+
     out = out or settings.report_path
-    build_report(settings.published_db, out, since=since, until=until, site=site,
+    build_report(lake_target(settings) or settings.published_db, out, since=since, until=until, site=site,
                  allow_comment_text=settings.privacy.report_comment_text, topic_names=settings.topics.names_by_id)
     return str(out)
 

@@ -90,6 +90,16 @@ class ScheduleSettings:
 
 
 @dataclass(frozen=True)
+class WarehouseSettings:
+    # Empty: the single DuckDB file under home (the default on one machine). A PostgreSQL URL
+    # (postgresql://user@host:port/db): a DuckLake warehouse, catalog in that database and
+    # Parquet data files under data_path (a folder every worker and analyst sees: NFS, or
+    # s3://... with credentials from the environment). See warehouse/lake.py.
+    catalog: str = ""
+    data_path: str = ""
+
+
+@dataclass(frozen=True)
 class Settings:
     home: Path = Path("blogscope-home")
     sites: tuple[SiteConfig, ...] = ()
@@ -98,6 +108,7 @@ class Settings:
     topics: TopicSettings = field(default_factory=TopicSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+    warehouse: WarehouseSettings = field(default_factory=WarehouseSettings)
 
     # -- paths under home -------------------------------------------------------------
     @property
@@ -134,6 +145,7 @@ _SECTIONS = {
     "topics": TopicSettings,
     "privacy": PrivacySettings,
     "schedule": ScheduleSettings,
+    "warehouse": WarehouseSettings,
 }
 
 

@@ -7,11 +7,15 @@ English topic model.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from warehouse.lock import DEFAULT_TIMEOUT_S, writer_lock
+
+if TYPE_CHECKING:
+    from warehouse.lake import LakeTarget
 
 
 @dataclass(frozen=True)
@@ -27,16 +31,19 @@ class TopicCorpus:
     comments: list[CorpusDoc]
 
 
-def read_topic_corpus(db_path: Path | str, *, languages: tuple[str, ...] | list[str] = ("en",),
+def read_topic_corpus(db_path: "Path | str | LakeTarget", *, languages: tuple[str, ...] | list[str] = ("en",),
                       include_comments: bool = True, min_words: int = 1,
                       lock_timeout_s: float = DEFAULT_TIMEOUT_S) -> TopicCorpus:
     """Posts (title + text) and comments in ``languages``, ordered by id (deterministic fits)."""
     from warehouse.db import connect_writer
+    from warehouse.lake import LakeTarget, connect_lake
 
-    db_path = Path(db_path)
     langs = list(languages)
-    with writer_lock(db_path.parent, timeout_s=lock_timeout_s):
-        conn = connect_writer(db_path)
+    lake = db_path if isinstance(db_path, LakeTarget) else None
+    db_path = Path(db_path) if lake is None else Path(".")
+    # DuckLake: a snapshot is consistent without the writer lock (warehouse/lake.py).
+    with (contextlib.nullcontext() if lake else writer_lock(db_path.parent, timeout_s=lock_timeout_s)):
+        conn = connect_lake(lake) if lake else connect_writer(db_path)
         try:
             posts = [CorpusDoc(i, t, s) for i, t, s in conn.execute("""
                 SELECT post_id, trim(coalesce(title, '') || '\n' || text), site_id FROM posts
@@ -53,11 +60,19 @@ def read_topic_corpus(db_path: Path | str, *, languages: tuple[str, ...] | list[
     return TopicCorpus(posts, comments)
 
 
-def _query_under_writer_lock(db_path: Path, query: str, params: dict[str, Any],
+def _query_under_writer_lock(db_path: "Path | LakeTarget", query: str, params: dict[str, Any],
                              lock_timeout_s: float) -> list[tuple[Any, ...]]:
     """Rows of ``sql/queries/<query>.sql`` from the working database, read under the writer lock
-    (the working database has one writer and no readers beside it)."""
+    (the working database has one writer and no readers beside it), or from the DuckLake."""
     from warehouse.db import connect_writer, sql_text
+    from warehouse.lake import LakeTarget, connect_lake
+
+    if isinstance(db_path, LakeTarget):  # other workers' loads are visible here: the lake is shared
+        conn = connect_lake(db_path)
+        try:
+            return conn.execute(sql_text("queries", query), params).fetchall()
+        finally:
+            conn.close()
 
     with writer_lock(db_path.parent, timeout_s=lock_timeout_s):
         conn = connect_writer(db_path)
@@ -67,27 +82,33 @@ def _query_under_writer_lock(db_path: Path, query: str, params: dict[str, Any],
             conn.close()
 
 
-def earlier_posts(db_path: Path | str, post_ids: list[str], *,
+def earlier_posts(db_path: "Path | str | LakeTarget", post_ids: list[str], *,
                   lock_timeout_s: float = DEFAULT_TIMEOUT_S) -> dict[str, dict[str, str | None]]:
     """``post_id -> {"author", "language"}`` of the given posts already in the warehouse.
 
     Empty before the first load (no database yet). Read under the writer lock, like the corpus.
     """
-    db_path = Path(db_path)
-    if not post_ids or not db_path.exists():
+    from warehouse.lake import LakeTarget
+
+    if not isinstance(db_path, LakeTarget):
+        db_path = Path(db_path)
+    if not post_ids or (isinstance(db_path, Path) and not db_path.exists()):
         return {}
     rows = _query_under_writer_lock(db_path, "earlier_posts", {"post_ids": list(post_ids)}, lock_timeout_s)
     return {pid: {"author": author, "language": language} for pid, author, language in rows}
 
 
-def earlier_commenter_names(db_path: Path | str, site_ids: list[str], *,
+def earlier_commenter_names(db_path: "Path | str | LakeTarget", site_ids: list[str], *,
                             lock_timeout_s: float = DEFAULT_TIMEOUT_S) -> list[dict[str, str | int]]:
     """Known commenters of ``site_ids`` as keyed name hashes (``commenter_names``), for the process stage.
 
     Empty before the first load. Read under the writer lock, like ``earlier_posts``.
     """
-    db_path = Path(db_path)
-    if not site_ids or not db_path.exists():
+    from warehouse.lake import LakeTarget
+
+    if not isinstance(db_path, LakeTarget):
+        db_path = Path(db_path)
+    if not site_ids or (isinstance(db_path, Path) and not db_path.exists()):
         return []
     rows = _query_under_writer_lock(db_path, "earlier_commenter_names", {"site_ids": list(site_ids)}, lock_timeout_s)
     return [{"site_id": s, "name_hash": h, "pseudonym": a, "role": r, "tokens": n} for s, h, a, r, n in rows]

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from warehouse.errors import IntegrityError, LoadError
+from warehouse.lake import LakeTarget
 from warehouse.lock import DEFAULT_TIMEOUT_S, writer_lock
 
 if TYPE_CHECKING:
@@ -96,6 +97,7 @@ class LoadResult:
     seconds: float = 0.0
     index_seconds: float = 0.0
     indexes_rebuilt: tuple[str, ...] = ()
+    attempts: int = 1  # DuckLake: commits tried (a lost commit race is retried)
 
     @property
     def rows(self) -> int:
@@ -347,7 +349,7 @@ def _is_disk_error(exc: BaseException) -> bool:
     return any(s in text for s in ("no space left", "file too large", "disk is full", "out of disk", "quota"))
 
 
-def load_run(db_path: Path | str, run_dir: Path | str, run_id: str, *, only: Iterable[str] | None = None,
+def load_run(db_path: "Path | str | LakeTarget", run_dir: Path | str, run_id: str, *, only: Iterable[str] | None = None,
              search_index: bool = True, lock_timeout_s: float = DEFAULT_TIMEOUT_S) -> LoadResult:
     """Load ``run_dir/processed/*.parquet`` (or ``run_dir/*.parquet``) of ``run_id`` into ``db_path``.
 
@@ -355,6 +357,8 @@ def load_run(db_path: Path | str, run_dir: Path | str, run_id: str, *, only: Ite
     integrity checks, commits, checkpoints, then refreshes the full-text indexes. ``only`` limits
     the load to some tables (names or file stems, e.g. ``("model_runs", "topics", "doc_topics",
     "topic_alignment")``). A missing file means nothing of that kind in this run.
+
+    ``db_path`` may be a ``LakeTarget``: the same load into DuckLake (see ``_load_lake``).
 
     Raises ``IntegrityError`` (checks failed, rolled back), ``LoadError`` (bad input, disk full;
     previous state intact) or ``WarehouseBusy`` (another writer).
@@ -364,11 +368,13 @@ def load_run(db_path: Path | str, run_dir: Path | str, run_id: str, *, only: Ite
     from warehouse.checks import run_checks
     from warehouse.db import connect_writer
 
-    db_path = Path(db_path)
     folder = processed_dir(run_dir)
     if not folder.is_dir():
         raise LoadError(f"{folder} does not exist: run 'blogscope process --run {run_id}' first")
     specs = _resolve_only(only)
+    if isinstance(db_path, LakeTarget):  # the DuckLake backend (warehouse/lake.py)
+        return _load_lake(db_path, folder, run_id, specs)
+    db_path = Path(db_path)
     start = time.perf_counter()
     with writer_lock(db_path.parent, timeout_s=lock_timeout_s):
         try:
@@ -423,6 +429,8 @@ def _load(conn: "duckdb.DuckDBPyConnection", folder: Path, run_id: str, specs: l
     tables = [s.table for s in specs] + (["post_versions"] if any(s.table == "posts" for s in specs) else [])
     conn.execute("BEGIN")
     try:
+        if getattr(conn, "is_lake", False):
+            conn.mark_write(run_id)  # two loads at once conflict: the later retries (warehouse/lake.py)
         before = _table_counts(conn, tables)
         _ensure_run_row(conn, run_id)
         for spec in specs:
@@ -460,12 +468,70 @@ def _load(conn: "duckdb.DuckDBPyConnection", folder: Path, run_id: str, specs: l
                       new_rows={t: after[t] - before[t] for t in tables}, totals=after)
 
 
+LAKE_ATTEMPTS = 8
+
+
+def _load_lake(target: LakeTarget, folder: Path, run_id: str, specs: list[TableSpec]) -> LoadResult:
+    """The load of ``load_run`` into DuckLake: no file lock (PostgreSQL orders the commits).
+
+    Optimistic concurrency: a load that lost a commit race to another worker's conflicting load
+    is rolled back whole and run again on the new snapshot, where its MERGEs find the other's
+    rows; after ``LAKE_ATTEMPTS`` losses it gives up with a ``LoadError`` (nothing committed).
+    No full-text index is built (DuckLake cannot store the fts macros) and CHECKPOINT is skipped.
+    """
+    import random
+
+    import duckdb
+
+    from warehouse.checks import run_checks
+    from warehouse.lake import connect_lake, is_conflict
+
+    start = time.perf_counter()
+    for attempt in range(1, LAKE_ATTEMPTS + 1):
+        conn = connect_lake(target)
+        try:
+            result = _load(conn, folder, run_id, specs, run_checks, ["loading"])  # type: ignore[arg-type]
+            result.seconds = time.perf_counter() - start
+            result.attempts = attempt
+            log.info("loaded run %s into %s: %s rows in %.2f s (attempt %d)", run_id, target.describe(),
+                     result.rows, result.seconds, attempt)
+            return result
+        except (IntegrityError, LoadError):
+            raise
+        except duckdb.Error as exc:
+            if not is_conflict(exc) or attempt == LAKE_ATTEMPTS:
+                raise LoadError(f"loading run {run_id} from {folder} into {target.describe()} failed: "
+                                f"{type(exc).__name__}: {exc}; nothing of this load was committed") from exc
+            log.info("load of run %s lost a commit race (attempt %d): retrying on the new snapshot", run_id, attempt)
+            time.sleep(random.uniform(0.05, 0.3) * attempt)
+        finally:
+            conn.close()
+    raise AssertionError("unreachable")
+
+
+def configured_lake(home: Path | str) -> LakeTarget | None:
+    """The DuckLake of ``HOME/blogscope.toml`` (or BLOGSCOPE_WAREHOUSE_* in the environment), else None."""
+    from pipeline.settings import load_settings
+    from warehouse.lake import lake_target
+
+    return lake_target(load_settings(home))
+
+
 def load_and_publish(home: Path | str, run_id: str, *, run_dir: Path | str | None = None,
-                     lock_timeout_s: float = DEFAULT_TIMEOUT_S, **kwargs) -> LoadResult:
-    """Load a run of ``HOME/runs/RUN_ID`` and publish, under one hold of the write lock."""
+                     lock_timeout_s: float = DEFAULT_TIMEOUT_S, lake: LakeTarget | None = None,
+                     **kwargs) -> LoadResult:
+    """Load a run of ``HOME/runs/RUN_ID`` and publish, under one hold of the write lock.
+
+    With a DuckLake (``lake``, else the home's ``[warehouse] catalog``) there is nothing to
+    publish: readers see committed snapshots, so publishing is a no-op and no lock is taken.
+    """
     from warehouse.publish import publish
 
     home = Path(home)
+    lake = lake or configured_lake(home)
+    if lake is not None:
+        kwargs.pop("search_index", None)
+        return load_run(lake, run_dir or home / "runs" / run_id, run_id, **kwargs)
     work = home / "work"
     with writer_lock(work, timeout_s=lock_timeout_s):
         result = load_run(work / "warehouse.duckdb", run_dir or home / "runs" / run_id, run_id,
@@ -474,4 +540,4 @@ def load_and_publish(home: Path | str, run_id: str, *, run_dir: Path | str | Non
     return result
 
 
-__all__ = ["LoadResult", "TABLES", "load_and_publish", "load_run", "processed_dir"]
+__all__ = ["LoadResult", "TABLES", "configured_lake", "load_and_publish", "load_run", "processed_dir"]

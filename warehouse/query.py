@@ -29,6 +29,7 @@ from warehouse.db import BASE_CONFIG, load_fts, sql_text
 from warehouse.errors import WarehouseError
 
 if TYPE_CHECKING:
+    from warehouse.lake import LakeTarget
     import duckdb
 
 log = logging.getLogger(__name__)
@@ -131,11 +132,15 @@ def check_sql(sql: str) -> None:
                                "and views (SHOW TABLES lists them)")
 
 
-def connect_readonly(db: Path | str, *, memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: int = 2,
+def connect_readonly(db: "Path | str | LakeTarget", *, memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: int = 2,
                      fts: bool = False) -> "duckdb.DuckDBPyConnection":
     """Read-only, no external access, configuration locked (``fts`` loads the search extension first)."""
     import duckdb
 
+    from warehouse.lake import LakeTarget
+
+    if isinstance(db, LakeTarget):
+        return _connect_lake_readonly(db, memory_limit=memory_limit, threads=threads)
     db = Path(db)
     if not db.is_file():
         raise QueryRefused(f"no database at {db}; run a load first (blogscope run / blogscope demo)")
@@ -158,6 +163,35 @@ def connect_readonly(db: Path | str, *, memory_limit: str = DEFAULT_MEMORY_LIMIT
         conn.close()
         raise
     return conn
+
+
+def _connect_lake_readonly(target: "LakeTarget", *, memory_limit: str, threads: int) -> Any:
+    """The same locked-down reader on a DuckLake: the lake's latest snapshot, read-only.
+
+    File access stays off except for the lake's own data files (``allowed_directories``), so a
+    query can no more read other files here than on the single file. No fts: ``search`` needs
+    the single-file warehouse.
+    """
+    import duckdb
+
+    from warehouse.errors import WarehouseError
+    from warehouse.lake import connect_lake, is_remote
+
+    try:
+        lake = connect_lake(target, read_only=True)
+    except WarehouseError as exc:
+        raise QueryRefused(str(exc)) from exc
+    try:
+        folder = target.data_path if is_remote(target.data_path) else target.data_path.rstrip("/") + "/"
+        lake.execute("SET allowed_directories = ['" + folder.replace("'", "''") + "']")
+        lake.execute("SET enable_external_access = false")
+        lake.execute(f"SET memory_limit = '{memory_limit}'")
+        lake.execute(f"SET threads = {int(threads)}")
+        lake.execute("SET lock_configuration = true")
+    except duckdb.Error:
+        lake.close()
+        raise
+    return lake
 
 
 def run_with_timeout(conn: "duckdb.DuckDBPyConnection", sql: str, params: Any, timeout_s: float,
@@ -192,7 +226,7 @@ def run_with_timeout(conn: "duckdb.DuckDBPyConnection", sql: str, params: Any, t
     return QueryResult(columns, rows, truncated)
 
 
-def query(db: Path | str, sql: str, *, params: Sequence[Any] | Mapping[str, Any] | None = None,
+def query(db: "Path | str | LakeTarget", sql: str, *, params: Sequence[Any] | Mapping[str, Any] | None = None,
           timeout_s: float = DEFAULT_TIMEOUT_S, max_rows: int | None = DEFAULT_MAX_ROWS,
           memory_limit: str = DEFAULT_MEMORY_LIMIT) -> QueryResult:
     """Run one read-only analyst query on the published database: ``(columns, rows[, truncated])``.
@@ -207,7 +241,7 @@ def query(db: Path | str, sql: str, *, params: Sequence[Any] | Mapping[str, Any]
         conn.close()
 
 
-def query_file(db: Path | str, name: str, params: Mapping[str, Any] | None = None, *,
+def query_file(db: "Path | str | LakeTarget", name: str, params: Mapping[str, Any] | None = None, *,
                timeout_s: float = DEFAULT_TIMEOUT_S, max_rows: int | None = DEFAULT_MAX_ROWS) -> QueryResult:
     """Run a named query of ``warehouse/sql/queries/NAME.sql`` with bound ``$params``."""
     sql = sql_text("queries", name)

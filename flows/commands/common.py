@@ -7,9 +7,13 @@ import argparse
 import errno
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flows.errors import UserError
 from pipeline.settings import Settings, SiteConfig, check_unique_ids, load_sites, read_toml, url_problem
+
+if TYPE_CHECKING:
+    from warehouse.lake import LakeTarget
 
 FORMATTER = argparse.RawDescriptionHelpFormatter
 
@@ -91,8 +95,14 @@ def ensure_writable_home(home: Path) -> None:
                         "choose a writable folder with --home") from exc
 
 
-def require_published(settings: Settings) -> Path:
-    """The analysts' database, or a ``UserError`` saying how to make one."""
+def require_published(settings: Settings) -> "Path | LakeTarget":
+    """The analysts' database: the published file, or the DuckLake of ``[warehouse] catalog`` (readers
+    see its latest snapshot); a ``UserError`` saying how to make one when there is none."""
+    from warehouse.lake import lake_target
+
+    lake = lake_target(settings)
+    if lake is not None:
+        return lake
     if not settings.published_db.exists():
         raise UserError(f"no database at {settings.published_db}; run 'blogscope run URL --home {settings.home}' "
                         "or 'blogscope demo' first")

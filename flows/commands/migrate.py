@@ -24,6 +24,6 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     ensure_writable_home(settings.home)
     with jobs.writer_lock(settings):
         jobs.migrate(settings)
-        jobs.publish(settings)
-    print(f"schema up to date: {settings.published_db}")
+        where = jobs.publish(settings)  # the published file, or the DuckLake (nothing to publish)
+    print(f"schema up to date: {where}")
     return 0

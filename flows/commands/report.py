@@ -41,7 +41,9 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from warehouse.report import build_report
 
-    db = Path(args.db) if args.db else settings.published_db
+    from warehouse.lake import lake_target
+
+    db = Path(args.db) if args.db else (lake_target(settings) or settings.published_db)
     out = Path(args.out) if args.out else settings.report_path
     allow = settings.privacy.report_comment_text if args.allow_comment_text is None else args.allow_comment_text
     summary = build_report(db, out, since=args.since, until=args.until, site=args.site,

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from flows.argtypes import positive_int
 from flows.commands.common import add_home, require_published
+from flows.errors import UserError
 from pipeline.settings import Settings
 
 if TYPE_CHECKING:
@@ -41,7 +42,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from warehouse.query import QueryResult
     from warehouse.search import mentions_by_month, search
 
+    from warehouse.lake import LakeTarget
+
     db = require_published(settings)
+    if isinstance(db, LakeTarget):
+        raise UserError("search needs the full-text indexes of the single-file warehouse, which DuckLake cannot "
+                        "hold; on DuckLake use 'blogscope query' (e.g. WHERE text ILIKE '%word%')")
     if args.by_month:
         print_rows(mentions_by_month(db, args.terms), args.json)
         return 0

@@ -30,6 +30,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from warehouse.db import fts_load_statement
+    from warehouse.lake import LakeTarget
 
     db = require_published(settings)
     shell = Path(sys.executable).parent / "duckdb"  # the duckdb-cli package, same release as the library
@@ -40,5 +41,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
              f"{fts_load_statement()};")
     extra = args.duckdb_args[1:] if args.duckdb_args[:1] == ["--"] else args.duckdb_args
     sys.stdout.flush()
+    if isinstance(db, LakeTarget):  # the analysts' one-liner (warehouse.lake.analyst_command)
+        from warehouse.lake import attach_statements
+
+        setup += " " + "; ".join(attach_statements(db, read_only=True, secrets=False)) + ";"
+        os.execv(shell, [str(shell), "-cmd", setup, *extra])
     os.execv(shell, [str(shell), "-readonly", str(db), "-cmd", setup, *extra])
     return 0  # not reached: the shell replaces this process

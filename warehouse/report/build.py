@@ -32,10 +32,17 @@ def _parse_day(value: str | dt.date | None, what: str) -> dt.date | None:
         raise ReportError(f"--{what} {value!r} is not a date: use YYYY-MM-DD, e.g. 2024-01-31") from exc
 
 
-def _connect_read_only(db_path: Path) -> Any:
+def _connect_read_only(db_path: Any) -> Any:  # Path, or warehouse.lake.LakeTarget
     """The analysts' locked-down connection: read-only, no file or network access, UTC."""
     from warehouse.query import QueryRefused, connect_readonly
 
+    from warehouse.lake import LakeTarget
+
+    if isinstance(db_path, LakeTarget):
+        try:
+            return connect_readonly(db_path)
+        except QueryRefused as exc:
+            raise ReportError(str(exc)) from exc
     if not db_path.is_file():
         raise ReportError(f"no database at {db_path}: run `blogscope run` (or `blogscope demo`) for this home first "
                           "(the report reads the published HOME/blogscope.duckdb)")
@@ -81,7 +88,12 @@ def build_report(db_path: str | Path, out_path: str | Path, *, since: str | dt.d
     Explore part (needs vl-convert-python; without it the report is static). Raises :class:`ReportError` when the
     database is missing or unreadable, a date is malformed or the site is unknown.
     """
-    db_path, out_path = Path(db_path), Path(out_path)
+    from warehouse.lake import LakeTarget
+
+    # db_path may be a DuckLake (warehouse.lake.LakeTarget): the report reads its latest snapshot.
+    if not isinstance(db_path, LakeTarget):
+        db_path = Path(db_path)
+    out_path = Path(out_path)
     check_report_target(out_path)
     since_day, until_day = _parse_day(since, "since"), _parse_day(until, "until")
     if since_day and until_day and since_day > until_day:
@@ -94,7 +106,8 @@ def build_report(db_path: str | Path, out_path: str | Path, *, since: str | dt.d
         con.close()
     for view, why in sorted(data.missing.items()):
         log.warning("report: %s is unusable (%s); its section shows a no-data note", view, why)
-    html, sections, changes = render_html(data, title=title, db_name=db_path.name,
+    db_name = db_path.name if isinstance(db_path, Path) else "DuckLake"
+    html, sections, changes = render_html(data, title=title, db_name=db_name,
                                           allow_comment_text=allow_comment_text, interactive=interactive)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_path.with_name(f".{out_path.name}.tmp")
