@@ -203,6 +203,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--crawl-every", type=float, metavar="SECONDS",
                    help="crawl at this interval instead of [schedule] crawl_cron (tests, short trials)")
 
+    p = sub.add_parser("worker", help="pull per-site flow runs from a Prefect work pool (many machines)",
+                       formatter_class=fmt,
+                       epilog="example:\n  PREFECT_API_URL=http://prefect-host:4200/api blogscope worker --pool blogs\n"
+                              "Runs Prefect's process worker; each site is crawled by one worker at a time.\n"
+                              "See the README, 'Many machines'.")
+    p.add_argument("--pool", required=True, help="the work pool's name")
+    p.add_argument("--name", help="this worker's name (default: the host name)")
+    p.add_argument("--limit", type=positive_int, default=1, help="flow runs at a time on this worker (default 1)")
+    p.add_argument("--api", metavar="URL", help="the Prefect API (default: PREFECT_API_URL)")
+
     p = sub.add_parser("migrate", help="create or upgrade the warehouse schema", formatter_class=fmt,
                        epilog="example:\n  blogscope migrate --home ~/blogs")
     _add_home(p)

@@ -358,6 +358,13 @@ def cmd_schedule(args: argparse.Namespace) -> int:
                            port=args.port, crawl_every_s=args.crawl_every)
 
 
+@_wrap_job_errors
+def cmd_worker(args: argparse.Namespace) -> int:
+    from flows.worker import run_worker
+
+    return run_worker(args.pool, name=args.name, limit=args.limit, api_url=args.api)
+
+
 # ----------------------------------------------------------------------------------- demo
 
 
