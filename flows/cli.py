@@ -203,6 +203,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--crawl-every", type=float, metavar="SECONDS",
                    help="crawl at this interval instead of [schedule] crawl_cron (tests, short trials)")
 
+    p = sub.add_parser("deploy", help="register one deployment per site in a work pool (many machines)",
+                       formatter_class=fmt,
+                       epilog="example:\n  PREFECT_API_URL=http://prefect-host:4200/api blogscope deploy --pool blogs \\\n"
+                              "      --shared /mnt/blogscope --sites sites.toml --cron '0 3 * * *'\n"
+                              "Workers ('blogscope worker --pool blogs') then crawl the sites; see the README, 'Many machines'.")
+    p.add_argument("--pool", required=True, help="the work pool's name (created when missing, type process)")
+    p.add_argument("--shared", required=True, metavar="DIR",
+                   help="the shared path every worker mounts at the same place (warehouse, crawl state, archive)")
+    p.add_argument("--sites")
+    p.add_argument("--config")
+    p.add_argument("--cron", help="a schedule for every site (default: runs only when triggered)")
+    p.add_argument("--allow-private", action="store_true")
+
     p = sub.add_parser("worker", help="pull per-site flow runs from a Prefect work pool (many machines)",
                        formatter_class=fmt,
                        epilog="example:\n  PREFECT_API_URL=http://prefect-host:4200/api blogscope worker --pool blogs\n"

@@ -126,3 +126,28 @@ def wait_for_runs(flow_run_ids: list[str], *, timeout_s: float, poll_s: float = 
 def use_api(url: str) -> None:
     """This process's Prefect client talks to ``url`` (call before Prefect is imported)."""
     os.environ["PREFECT_API_URL"] = url
+
+
+def mark_crashed(flow_run_ids: list[str], message: str) -> None:
+    """What Prefect's zombie detection does for a run whose worker died: state Crashed (the
+    site's slot is freed by its lease running out, not by this)."""
+    configure_prefect_defaults()
+    from prefect.client.orchestration import get_client
+    from prefect.states import Crashed
+
+    with get_client(sync_client=True) as client:
+        for fid in flow_run_ids:
+            client.set_flow_run_state(fid, Crashed(message=message), force=True)
+
+
+def deploy(pool: str, shared: Path, sites: tuple[SiteConfig, ...], *, config: str | None = None,
+           allow_private: bool = False, cron: str | None = None) -> list[str]:
+    """``blogscope deploy``: prepare the shared path and register every site (idempotent)."""
+    from flows.site_job import prepare_shared
+
+    if not sites:
+        raise JobError("no sites to deploy: pass --sites sites.toml or add [[sites]] to the config")
+    if not os.environ.get("PREFECT_API_URL"):
+        raise JobError("no Prefect server: set PREFECT_API_URL (e.g. http://prefect-host:4200/api)")
+    prepare_shared(shared, config)
+    return register_sites(pool, shared, sites, config=config, allow_private=allow_private, cron=cron)

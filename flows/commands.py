@@ -359,6 +359,19 @@ def cmd_schedule(args: argparse.Namespace) -> int:
 
 
 @_wrap_job_errors
+def cmd_deploy(args: argparse.Namespace) -> int:
+    from flows.cluster import deploy
+
+    shared = Path(args.shared).expanduser().resolve()
+    settings = _settings(argparse.Namespace(home=str(shared / "warehouse"), config=args.config))
+    sites = _sites_from_args(settings, argparse.Namespace(urls=[], sites=args.sites, allow_private=args.allow_private))
+    for name in deploy(args.pool, shared, sites, config=args.config, allow_private=args.allow_private,
+                       cron=args.cron):
+        print(f"deployed {name} (work pool {args.pool})")
+    return 0
+
+
+@_wrap_job_errors
 def cmd_worker(args: argparse.Namespace) -> int:
     from flows.worker import run_worker
 
