@@ -128,18 +128,6 @@ def use_api(url: str) -> None:
     os.environ["PREFECT_API_URL"] = url
 
 
-def mark_crashed(flow_run_ids: list[str], message: str) -> None:
-    """What Prefect's zombie detection does for a run whose worker died: state Crashed (the
-    site's slot is freed by its lease running out, not by this)."""
-    configure_prefect_defaults()
-    from prefect.client.orchestration import get_client
-    from prefect.states import Crashed
-
-    with get_client(sync_client=True) as client:
-        for fid in flow_run_ids:
-            client.set_flow_run_state(fid, Crashed(message=message), force=True)
-
-
 def deploy(pool: str, shared: Path, sites: tuple[SiteConfig, ...], *, config: str | None = None,
            allow_private: bool = False, cron: str | None = None) -> list[str]:
     """``blogscope deploy``: prepare the shared path and register every site (idempotent)."""

@@ -68,6 +68,37 @@ def load_site_task(shared: str, site: dict[str, Any], config: str | None, run_id
                               {"sites": [site], "cluster": True})
 
 
+def crash_lost_runs() -> list[str]:
+    """Other runs of this site's deployment still shown Running are lost: we hold the site's only
+    slot, so their lease ran out (their worker died). Mark them Crashed, as Prefect's zombie
+    detection would, so the UI and ``status`` tell the truth. Returns their ids."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (FlowRunFilter, FlowRunFilterDeploymentId, FlowRunFilterState,
+                                                FlowRunFilterStateType)
+    from prefect.client.schemas.objects import StateType
+    from prefect.context import FlowRunContext
+    from prefect.states import Crashed
+
+    ctx = FlowRunContext.get()
+    if ctx is None or ctx.flow_run is None or ctx.flow_run.deployment_id is None:
+        return []
+    me = ctx.flow_run
+    lost = []
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(
+            deployment_id=FlowRunFilterDeploymentId(any_=[me.deployment_id]),
+            state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.RUNNING]))))
+        for run in runs:
+            if run.id != me.id:
+                client.set_flow_run_state(run.id, Crashed(message=f"its worker was lost; the site's lease ran out "
+                                                                  f"and flow run {me.name} took the site over"),
+                                          force=True)
+                lost.append(str(run.id))
+    if lost:
+        log.warning("marked %d lost flow run(s) of this site Crashed: %s", len(lost), ", ".join(lost))
+    return lost
+
+
 def _flow_run_id() -> str:
     from prefect.context import FlowRunContext
 
@@ -87,6 +118,7 @@ def site_flow(shared: str, site: dict[str, Any], config: str | None = None,
         with concurrency(site_limit_name(site_id), occupy=1, lease_duration=SITE_LEASE_S, strict=True,
                          raise_on_lease_renewal_failure=True):
             site_job.note_flow_run(shared_path, flow_run_id, site_id, "running")
+            crash_lost_runs()
             run_id = jobs.new_run_id()
             crawl = crawl_site_task(shared, site, config, run_id, allow_private)
             processed = process_site_task(shared, site, config, run_id)
