@@ -74,3 +74,16 @@ def test_postgres_listens_on_loopback_only_and_stops(tmp_path: Path) -> None:
     finally:
         cluster.stop()
     assert not (tmp_path / "pg" / "postmaster.pid").exists()
+
+
+def test_deploy_without_a_prefect_server_is_one_line(tmp_path: Path) -> None:
+    sites = tmp_path / "sites.toml"
+    sites.write_text('[[sites]]\nid = "a"\nurl = "https://blog.example.org/"\n', encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    proc = subprocess.run([sys.executable, "-m", "flows.cli", "deploy", "--pool", "blogs", "--shared",
+                           str(tmp_path / "shared"), "--sites", str(sites)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "PREFECT_API_URL" in lines[0], proc.stderr
+    assert not (tmp_path / "shared").exists()  # nothing written before the server is known
