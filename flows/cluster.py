@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import time
 from dataclasses import dataclass
@@ -22,8 +21,6 @@ from typing import Any
 from flows.jobs import JobError
 from flows.prefect_env import configure_prefect_defaults
 from pipeline.settings import SiteConfig
-
-log = logging.getLogger(__name__)
 
 FINAL_STATES = frozenset(("COMPLETED", "FAILED", "CRASHED", "CANCELLED"))
 # The repossessor frees slots whose lease ran out; Prefect's default loop is 15 s. A shorter loop

@@ -38,7 +38,8 @@ def ids_and_counts(db: Path) -> tuple[set[str], set[str], dict[str, int]]:
     with duckdb.connect(str(db), read_only=True) as conn:
         posts = {r[0] for r in conn.execute("SELECT post_id FROM posts").fetchall()}
         comments = {r[0] for r in conn.execute("SELECT comment_id FROM comments").fetchall()}
-        counts = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("posts", "comments")}  # noqa: S608
+        counts = {table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608 - fixed names
+                  for table in ("posts", "comments")}
     return posts, comments, counts
 
 

@@ -45,10 +45,10 @@ class PostgresCluster:
         """Fast shutdown (active connections are closed); a no-op when it is not running."""
         if not (self.data_dir / "postmaster.pid").exists():
             return
-        _run(self._as_owner([str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w",
+        _run(self.as_owner([str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w",
                              "-t", "60", "stop"]), check=False)
 
-    def _as_owner(self, cmd: list[str]) -> list[str]:
+    def as_owner(self, cmd: list[str]) -> list[str]:
         return ["runuser", "-u", self.run_as, "--", *cmd] if self.run_as else cmd
 
 
@@ -100,17 +100,17 @@ def start_postgres(data_dir: Path, port: int, *, startup_timeout_s: float = 60.0
     if run_as:
         _give_to(data_dir, run_as)
     if not (data_dir / "PG_VERSION").exists():
-        _run(cluster._as_owner([str(bin_dir / "initdb"), "-D", str(data_dir), "-U", DB_USER, "-A", "trust",
+        _run(cluster.as_owner([str(bin_dir / "initdb"), "-D", str(data_dir), "-U", DB_USER, "-A", "trust",
                                 "-E", "UTF8", "--no-sync"]))
     socket_dir = data_dir  # the socket stays in the data folder, not /var/run/postgresql
     log_file = data_dir / "server.log"
-    _run(cluster._as_owner([str(bin_dir / "pg_ctl"), "-D", str(data_dir), "-l", str(log_file), "-w",
+    _run(cluster.as_owner([str(bin_dir / "pg_ctl"), "-D", str(data_dir), "-l", str(log_file), "-w",
                             "-t", str(int(startup_timeout_s)),
                             "-o", f"-c listen_addresses=127.0.0.1 -p {port} -k {socket_dir} "
                                   "-c max_connections=200 -c fsync=off -c full_page_writes=off", "start"]))
     deadline = time.monotonic() + startup_timeout_s
     while True:
-        done = _run(cluster._as_owner([str(bin_dir / "psql"), "-h", "127.0.0.1", "-p", str(port), "-U", DB_USER,
+        done = _run(cluster.as_owner([str(bin_dir / "psql"), "-h", "127.0.0.1", "-p", str(port), "-U", DB_USER,
                                        "-d", "postgres", "-tAc",
                                        f"SELECT 1 FROM pg_database WHERE datname = '{DB_NAME}'"]), check=False)
         if done.returncode == 0:
@@ -120,7 +120,7 @@ def start_postgres(data_dir: Path, port: int, *, startup_timeout_s: float = 60.0
             raise JobError(f"PostgreSQL did not accept connections on 127.0.0.1:{port} (log: {log_file})")
         time.sleep(0.2)
     if done.stdout.strip() != "1":
-        _run(cluster._as_owner([str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", DB_USER,
+        _run(cluster.as_owner([str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", DB_USER,
                                 DB_NAME]))
     return cluster
 

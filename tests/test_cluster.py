@@ -59,7 +59,8 @@ def test_flow_runs_are_counted_per_worker(tmp_path: Path, monkeypatch: pytest.Mo
     assert site_job.flow_runs_by_worker(tmp_path) == {"worker-1": 2, "worker-2": 1}
 
 
-@pytest.mark.skipif(find_bin_dir() is None, reason="PostgreSQL binaries not installed (make cluster-demo installs them)")
+@pytest.mark.skipif(find_bin_dir() is None,
+                    reason="PostgreSQL binaries not installed (make cluster-demo installs them)")
 def test_postgres_listens_on_loopback_only_and_stops(tmp_path: Path) -> None:
     port = free_port()
     cluster = start_postgres(tmp_path / "pg", port)
@@ -67,8 +68,9 @@ def test_postgres_listens_on_loopback_only_and_stops(tmp_path: Path) -> None:
         assert cluster.sqlalchemy_url == f"postgresql+asyncpg://blogscope@127.0.0.1:{port}/prefect"
         with socket.create_connection(("127.0.0.1", port), timeout=5):
             pass
-        conf = subprocess.run(cluster._as_owner([str(cluster.bin_dir / "psql"), "-h", "127.0.0.1", "-p", str(port),  # noqa: SLF001
-                                                 "-U", "blogscope", "-d", "prefect", "-tAc", "SHOW listen_addresses"]),
+        psql = [str(cluster.bin_dir / "psql"), "-h", "127.0.0.1", "-p", str(port), "-U", "blogscope", "-d", "prefect",
+                "-tAc", "SHOW listen_addresses"]
+        conf = subprocess.run(cluster.as_owner(psql),
                               capture_output=True, text=True, check=True)
         assert conf.stdout.strip() == "127.0.0.1"
     finally:
