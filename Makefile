@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 HOME_DIR ?= demo-home
 
-.PHONY: install install-analysis demo lint test test-acceptance test-fast bench lock schema-doc clean
+.PHONY: install install-analysis demo lint test test-acceptance test-fast bench cluster-demo lock schema-doc clean
 
 # Creates .venv when missing and installs the locked versions (constraints.txt).
 $(STAMP): pyproject.toml constraints.txt
@@ -44,6 +44,11 @@ test-fast: install
 bench: install
 	$(BIN)/python -m bench
 
+## make cluster-demo: PostgreSQL + Prefect server + 2 workers on 127.0.0.1 crawl 4 demo sites; one worker
+## is SIGKILLed mid-crawl; the result must equal a single-machine run (README, "Many machines")
+cluster-demo: install
+	$(BIN)/python -m flows.cluster_demo --root .cluster
+
 ## make lock: refresh constraints.txt from the current virtualenv (after changing pyproject.toml)
 lock:
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^blogscope' > constraints.txt
@@ -52,4 +57,4 @@ schema-doc: install
 	$(BIN)/python -m warehouse.schema_doc > docs/schema.md
 
 clean:
-	rm -rf $(HOME_DIR) .pytest_cache
+	rm -rf $(HOME_DIR) .pytest_cache .cluster

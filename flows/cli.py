@@ -25,6 +25,7 @@ from flows.argtypes import OneLineArgumentParser
 from flows.commands import (
     crawl,
     demo,
+    deploy,
     export,
     extract,
     migrate,
@@ -38,6 +39,7 @@ from flows.commands import (
     shell,
     status,
     topics,
+    worker,
 )
 from flows.commands.common import FORMATTER
 from flows.errors import ACTIONABLE_ERRORS
@@ -45,7 +47,7 @@ from pipeline.settings import Settings
 
 # In the order of ``blogscope --help``.
 COMMANDS: tuple[ModuleType, ...] = (demo, run, crawl, process, query, search, shell, export, report, status,
-                                    extract, sentiment, topics, schedule, migrate)
+                                    extract, sentiment, topics, schedule, deploy, worker, migrate)
 COMMANDS_BY_NAME = {module.NAME: module for module in COMMANDS}
 
 MAIN_EXAMPLES = """\

@@ -106,16 +106,19 @@ def running_server_url(home: Path) -> str | None:
     return url if is_healthy(url) else None
 
 
-def start_server(home: Path, *, full: bool, port: int | None = None, startup_timeout_s: float = 180.0) -> ServerProcess:
+def start_server(home: Path, *, full: bool, port: int | None = None, startup_timeout_s: float = 180.0,
+                 extra_env: dict[str, str] | None = None) -> ServerProcess:
     """Start a Prefect server on 127.0.0.1 as a child that dies with us; wait until it is healthy.
 
     ``full``: ``prefect server start`` with the UI and the scheduler services (for ``schedule``);
-    otherwise an API-only server like Prefect's ephemeral one (for ``run``).
+    otherwise an API-only server like Prefect's ephemeral one (for ``run``). ``extra_env``: server
+    settings, e.g. ``PREFECT_API_DATABASE_CONNECTION_URL`` for PostgreSQL (``flows/cluster.py``).
     """
     prefect_home = home / "prefect"
     prefect_home.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
     env = prefect_child_env(home)
+    env.update(extra_env or {})
     if full:
         cmd = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)]
     else:

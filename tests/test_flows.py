@@ -22,7 +22,7 @@ from flows.cli import build_parser, main
 
 BIN = Path(sys.executable).parent
 COMMANDS = ["demo", "run", "crawl", "process", "query", "search", "shell", "export", "report", "status", "extract",
-            "sentiment", "topics", "schedule", "migrate"]
+            "sentiment", "topics", "schedule", "migrate", "deploy", "worker"]
 
 
 def _clean_env(home: Path) -> dict[str, str]:
