@@ -24,7 +24,7 @@ if str(ROOT) not in sys.path:  # run as a script: import this checkout's package
 N_COMMENTS = 200_000
 
 
-def _time_views(connect, repeats: int = 3) -> float:  # noqa: ANN001
+def _time_views(connect, repeats: int = 3) -> float:
     """Seconds to read every view in full (best of ``repeats``), on a fresh read-only connection."""
     from warehouse.db import views
 
@@ -42,7 +42,7 @@ def _time_views(connect, repeats: int = 3) -> float:  # noqa: ANN001
         conn.close()
 
 
-def run(data: Path | None = None, n_comments: int = N_COMMENTS) -> dict[str, Any]:  # noqa: ARG001
+def run(data: Path | None = None, n_comments: int = N_COMMENTS) -> dict[str, Any]:
     from bench.bench_load import build_run
     from tests.support.postgres import start_postgres
     from warehouse.lake import LakeTarget

@@ -33,7 +33,7 @@ def server_env(database_url: str) -> dict[str, str]:
             "PREFECT_SERVER_SERVICES_REPOSSESSOR_LOOP_SECONDS": REPOSSESSOR_LOOP_S}
 
 
-def start_cluster_server(control_dir: Path, database_url: str):  # noqa: ANN201 - flows.server.ServerProcess
+def start_cluster_server(control_dir: Path, database_url: str):
     """A full Prefect server on 127.0.0.1 (a free port) with its database in PostgreSQL."""
     from flows.server import start_server
 

@@ -38,7 +38,7 @@ def ids_and_counts(db: Path) -> tuple[set[str], set[str], dict[str, int]]:
     with duckdb.connect(str(db), read_only=True) as conn:
         posts = {r[0] for r in conn.execute("SELECT post_id FROM posts").fetchall()}
         comments = {r[0] for r in conn.execute("SELECT comment_id FROM comments").fetchall()}
-        counts = {table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608 - fixed names
+        counts = {table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
                   for table in ("posts", "comments")}
     return posts, comments, counts
 

@@ -47,7 +47,7 @@ class LocalCluster:
         (folder / "prefect").mkdir(parents=True, exist_ok=True)
         env = {**os.environ, "PREFECT_API_URL": self.api_url, "PREFECT_HOME": str(folder / "prefect"),
                "PREFECT_WORKER_QUERY_SECONDS": WORKER_POLL_S, "PREFECT_LOGGING_LEVEL": "WARNING"}
-        log = open(folder / "worker.log", "ab")  # noqa: SIM115 - closed by the process's end
+        log = open(folder / "worker.log", "ab")
         proc = subprocess.Popen([sys.executable, "-m", "flows.cli", "worker", "--pool", self.pool, "--name", name],
                                 cwd=folder, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                 preexec_fn=die_with_parent)  # noqa: PLW1509 - prctl only

@@ -147,7 +147,7 @@ def _give_to(data_dir: Path, user: str) -> None:
 
 
 def _run(cmd: list[str], *, check: bool = True, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL)  # noqa: S603
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL)
     if check and proc.returncode != 0:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["(no output)"]
         raise JobError(f"{Path(cmd[0]).name if cmd[0] != 'runuser' else Path(cmd[4]).name} failed "

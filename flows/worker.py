@@ -42,5 +42,5 @@ def run_worker(pool: str, *, name: str | None = None, limit: int = DEFAULT_LIMIT
     cmd = worker_command(pool, os.environ[WORKER_NAME_ENV], limit)
     sys.stdout.flush()
     sys.stderr.flush()
-    os.execv(cmd[0], cmd)  # noqa: S606 - our own interpreter, fixed arguments
+    os.execv(cmd[0], cmd)
     return 1  # pragma: no cover - execv does not return

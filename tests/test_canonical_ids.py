@@ -71,7 +71,7 @@ def _rows(home: Path, sql: str) -> list[tuple[Any, ...]]:
 
 
 @pytest.fixture(scope="module")
-def blog_server():  # noqa: ANN201
+def blog_server():
     blog = generate("wordpress", n_posts=8)
     server = serve(blog)
     yield blog, server

@@ -43,7 +43,7 @@ def _refit_database(folder: Path) -> tuple[Path, dict[str, int], dict[str, int]]
     load_run(home / "work" / "warehouse.duckdb", home / "runs" / RUN_ID, RUN_ID, search_index=False)
     publish(home / "work" / "warehouse.duckdb", folder / "blogscope.duckdb")
 
-    def themes(result) -> dict[str, int]:  # noqa: ANN001 - {planted theme word: topic id} over the top terms
+    def themes(result) -> dict[str, int]:
         return {word: t.topic_id for t in result.topics for word in t.top_terms[:4]
                 if word in ("lithium", "insomnia", "burnout", "telepsychiatry")}
 

@@ -30,7 +30,7 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def postgres():  # noqa: ANN201
+def postgres():
     if postgres_bin_dir() is None:
         if os.environ.get("CI"):
             pytest.fail("no PostgreSQL binaries (initdb, pg_ctl): CI must install Debian's postgresql package")
@@ -49,13 +49,13 @@ def postgres():  # noqa: ANN201
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def new_lake(postgres, tmp_path: Path, name: str) -> LakeTarget:  # noqa: ANN001
+def new_lake(postgres, tmp_path: Path, name: str) -> LakeTarget:
     return LakeTarget(postgres.create_database(name), str(tmp_path / f"{name}-data"))
 
 
 def _normalise(rows: list[tuple]) -> list[tuple]:
     """Rows in a stable order, floats rounded (sums may add in another order on the lake)."""
-    def cell(v):  # noqa: ANN001, ANN202
+    def cell(v):
         if isinstance(v, float):
             return None if math.isnan(v) else round(v, 9)
         if isinstance(v, list):
@@ -101,7 +101,7 @@ def test_translation_strips_constraints_and_rewrites_upserts() -> None:
 
 
 @pytest.fixture(scope="module")
-def loaded(postgres, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN001, ANN201
+def loaded(postgres, tmp_path_factory: pytest.TempPathFactory):
     """One world, two runs (the second edits posts), loaded into a lake and into a DuckDB file."""
     from warehouse.load import load_run
 
@@ -118,7 +118,7 @@ def loaded(postgres, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN001,
     return world, lake, file_db, results
 
 
-def test_lake_and_file_hold_the_same_rows(loaded) -> None:  # noqa: ANN001
+def test_lake_and_file_hold_the_same_rows(loaded) -> None:
     world, lake, file_db, results = loaded
     for table in TABLES:
         cols = ", ".join(c for (c,) in _file_rows(file_db, f"SELECT column_name FROM duckdb_columns() "
@@ -134,7 +134,7 @@ def test_lake_and_file_hold_the_same_rows(loaded) -> None:  # noqa: ANN001
                             "(SELECT post_id FROM posts WHERE version = 2)") == [(4,)]
 
 
-def test_every_view_gives_the_same_answer(loaded) -> None:  # noqa: ANN001
+def test_every_view_gives_the_same_answer(loaded) -> None:
     from warehouse.db import views
 
     _, lake, file_db, _ = loaded
@@ -145,7 +145,7 @@ def test_every_view_gives_the_same_answer(loaded) -> None:  # noqa: ANN001
         assert _normalise(_lake_rows(lake, f"SELECT * FROM {name}")) == file_rows, name
 
 
-def test_reloading_a_run_adds_nothing(loaded) -> None:  # noqa: ANN001
+def test_reloading_a_run_adds_nothing(loaded) -> None:
     from warehouse.load import load_run
 
     world, lake, _, _ = loaded
@@ -163,7 +163,7 @@ print(r.attempts)
 """
 
 
-def test_two_processes_load_at_once_exactly_once(postgres, tmp_path: Path) -> None:  # noqa: ANN001
+def test_two_processes_load_at_once_exactly_once(postgres, tmp_path: Path) -> None:
     """Two workers load at the same moment (two runs, and the same run twice): every row once."""
     from warehouse.lake import connect_lake
 
@@ -178,7 +178,7 @@ def test_two_processes_load_at_once_exactly_once(postgres, tmp_path: Path) -> No
                                    str(tmp_path / folder), run_id], env=env, stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, text=True) for folder, run_id in pair]
         outs = [p.communicate(timeout=600) for p in procs]
-        for p, (out, err) in zip(procs, outs):
+        for p, (_out, err) in zip(procs, outs):
             assert p.returncode == 0, err[-3000:]
     totals = world_totals(world)
     counts = {t: _lake_rows(lake, f"SELECT count(*) FROM {t}")[0][0] for t in ("posts", "comments", "post_versions")}
@@ -194,7 +194,7 @@ def _cli(args: list[str], home: Path, lake: LakeTarget) -> subprocess.CompletedP
                           capture_output=True, text=True, env=env, timeout=600)
 
 
-def test_cli_query_report_status_read_the_lake(loaded, tmp_path: Path) -> None:  # noqa: ANN001
+def test_cli_query_report_status_read_the_lake(loaded, tmp_path: Path) -> None:
     world, lake, _, _ = loaded
     home = tmp_path / "home"
     home.mkdir()
@@ -212,7 +212,7 @@ def test_cli_query_report_status_read_the_lake(loaded, tmp_path: Path) -> None: 
     assert "r2" in status.stdout
 
 
-def test_analysts_one_liner_in_the_bundled_duckdb_shell(loaded) -> None:  # noqa: ANN001
+def test_analysts_one_liner_in_the_bundled_duckdb_shell(loaded) -> None:
     world, lake, _, _ = loaded
     shell = Path(sys.executable).parent / "duckdb"
     command = analyst_command(lake, str(shell)) + " -csv -c 'SELECT count(*) AS n FROM v_post_discussion'"
@@ -237,7 +237,7 @@ def test_unreachable_catalog_is_one_line_exit_2(tmp_path: Path) -> None:
     assert "PostgreSQL is running" in out.stderr
 
 
-def test_load_and_publish_follows_the_homes_warehouse_setting(postgres, tmp_path: Path) -> None:  # noqa: ANN001
+def test_load_and_publish_follows_the_homes_warehouse_setting(postgres, tmp_path: Path) -> None:
     """The cluster's flows call load_and_publish(home, run): with [warehouse] catalog it loads the lake, publishes nothing."""
     from warehouse.load import load_and_publish
 
@@ -276,7 +276,7 @@ def test_s3_data_path_loads_httpfs_and_a_secret_from_the_environment() -> None:
         conn.close()
 
 
-def test_cli_export_reads_the_lake(loaded, tmp_path: Path) -> None:  # noqa: ANN001
+def test_cli_export_reads_the_lake(loaded, tmp_path: Path) -> None:
     import pyarrow.parquet as pq
 
     world, lake, file_db, _ = loaded
@@ -289,7 +289,7 @@ def test_cli_export_reads_the_lake(loaded, tmp_path: Path) -> None:  # noqa: ANN
         _file_rows(file_db, "SELECT count(*) FROM v_post_discussion")[0][0]
 
 
-def test_later_stages_read_back_from_the_lake(loaded) -> None:  # noqa: ANN001
+def test_later_stages_read_back_from_the_lake(loaded) -> None:
     """The process stage's look-ups (earlier posts, known commenters' name hashes) and the topic corpus
     read the shared lake, so a worker sees what other workers loaded; same answers as the file."""
     from warehouse.corpus import earlier_commenter_names, earlier_posts, read_topic_corpus

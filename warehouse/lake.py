@@ -283,7 +283,9 @@ def on_conflict_to_merge(sql: str, table_keys: dict[str, tuple[str, ...]],
 _LAKE_STATE = """
 CREATE TABLE IF NOT EXISTS lake_state (writes BIGINT NOT NULL, last_run_id VARCHAR, written_at TIMESTAMP,
                                        views_digest VARCHAR);
-COMMENT ON TABLE lake_state IS 'DuckLake only: one row every load rewrites, so two loads at once conflict and the later retries on the new snapshot (no row lands twice); views_digest says which view files the views were made from.';
+COMMENT ON TABLE lake_state IS 'DuckLake only: one row every load rewrites, so two loads at once conflict '
+    'and the later retries on the new snapshot (no row lands twice); views_digest says which view files the '
+    'views were made from.';
 """
 
 
@@ -360,7 +362,7 @@ def connect_lake(target: LakeTarget, *, migrate_schema: bool = True, read_only: 
     """A connection with the lake attached and in use; migrated (schema and views) unless told not to."""
     import duckdb
 
-    from warehouse.db import BASE_CONFIG, _migrate
+    from warehouse.db import BASE_CONFIG
 
     if not is_remote(target.data_path) and not read_only:
         Path(target.data_path).mkdir(parents=True, exist_ok=True)

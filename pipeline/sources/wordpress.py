@@ -13,7 +13,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import parse_qs, urljoin, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from pipeline.sources.feeds import FeedParseError, iso_date, parse_feed, parse_xml, to_utc_iso, utc_offset_minutes
 from pipeline.htmltext import html_to_text
