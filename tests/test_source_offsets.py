@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.sources.assemble import build_post, page_metadata
+from pipeline.sources.assemble import build_post, page_fields
 from pipeline.sources.feeds import parse_feed, to_utc_iso, utc_offset_minutes
 from pipeline.sources.wordpress import parse_rest_comments, parse_rest_posts, parse_wxr
 
@@ -53,7 +53,7 @@ def test_a_post_page_datetime_gives_the_offset_with_the_date_it_belongs_to() -> 
     html = ('<html><body><article class="post type-post"><h1 class="entry-title">T</h1>'
             '<time class="entry-date published" datetime="2024-03-05T09:15:00+01:00">March 5</time>'
             '<div class="entry-content"><p>text</p></div></article></body></html>')
-    assert page_metadata(html)["published_utc_offset_minutes"] == 60
+    assert page_fields(html)["published_utc_offset_minutes"] == 60
     common = dict(site_id="s", url="https://b.example/t/", platform="wordpress", source="html",
                   fetched_at="2024-03-06T00:00:00+00:00", html=html, comment_system="native", http_status=200)
     assert build_post(meta={}, **common).published_utc_offset_minutes == 60
