@@ -156,6 +156,7 @@ def process_records(records: Iterable[dict[str, Any]], out_dir: Path, run_id: st
     (``pipeline.redaction``), so their names are redacted in this run's texts too.
     """
     from pipeline import dedup, language, sentiment
+    from pipeline.topics.vectors import embed_stage
 
     batch = fold(records)
     post_counter = StageCounter("extract", run_id)
@@ -265,6 +266,8 @@ def process_records(records: Iterable[dict[str, Any]], out_dir: Path, run_id: st
         write_rows(out_dir / "privacy.parquet", redacted.summary)
     if redacted.name_hashes:
         write_rows(out_dir / "commenter_names.parquet", redacted.name_hashes)
+    # Sentence vectors for the embeddings topic backend (a no-op without the optional extra).
+    embed_stage(posts.values(), final_comments, out_dir, run_id, languages=settings.languages, progress=progress)
     counts = {"extract": post_counter.as_dict(), "comments": comment_counter.as_dict(),
               "crawl_rejected": {"seen": len(batch.rejected)}}
     return ProcessResult(len(posts), len(final_comments), len(scores), len(quarantine), counts)

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.argtypes import OneLineArgumentParser, positive_int
+from pipeline.topics.embeddings import EmbeddingsNotInstalled
 
 log = logging.getLogger("blogscope.topics")
 
@@ -34,6 +35,7 @@ EXAMPLES = """examples:
   blogscope topics fit --input posts.csv --text-field post --k 27 --out topics-run
   blogscope topics fit --input posts.jsonl --text-field text --model auto --k-min 5 --k-max 15 --out topics-run
   blogscope topics fit --input new.csv --text-field post --previous topics-run --out topics-run-2
+  blogscope topics fit --input posts.csv --text-field post --k 27 --backend embeddings --out topics-emb
   blogscope topics infer --model topics-run --input new.csv --text-field post --out new-doc-topics.csv
 """
 
@@ -110,10 +112,7 @@ def _fit(args: argparse.Namespace) -> int:
     if not texts:
         raise InputError(f"{path} holds no records")
     log.info("read %d records from %s", len(texts), path)
-    previous = topics.load_result(args.previous) if args.previous else None
-    result = topics.fit_corpus(texts, k=args.k, seed=args.seed, model=args.model, k_min=args.k_min,
-                               k_max=args.k_max, previous=previous, coherence_docs=args.coherence_docs,
-                               nmf_restarts=args.restarts)
+    result = fit_records(texts, args)
     out = Path(args.out)
     topics.save_result(result, out)
     _write_topics_csv(out / "topics.csv", result)
@@ -134,6 +133,21 @@ def _fit(args: argparse.Namespace) -> int:
         print(f"aligned to {result.alignment.previous_model_run_id}: {result.alignment.kept_share:.0%} of topics kept their id")
     print(f"wrote {out}/topics.csv, doc_topics.csv, model_run.json, model/")
     return 0
+
+
+def fit_records(texts: list[str | None], args: argparse.Namespace) -> Any:
+    """The model run ``topics fit`` asks for (plain function: the CLI layer only parses arguments)."""
+    from pipeline import topics
+
+    backend = getattr(args, "backend", "classic")
+    if backend == "embeddings":
+        from pipeline.topics import embeddings
+
+        embeddings.require()  # one line and exit 2 before reading a model, not a traceback
+    previous = topics.load_result(args.previous) if args.previous else None
+    return topics.fit_corpus(texts, k=args.k, seed=args.seed, model=args.model, k_min=args.k_min,
+                             k_max=args.k_max, previous=previous, coherence_docs=args.coherence_docs,
+                             nmf_restarts=args.restarts, backend=backend)
 
 
 def _infer(args: argparse.Namespace) -> int:
@@ -216,6 +230,9 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     fit.add_argument("--k-max", type=positive_int, default=12, help="largest k of the sweep (default 12)")
     fit.add_argument("--model", choices=("auto", "nmf", "lda"), default="auto",
                      help="auto: the best c_v x diversity, ties to NMF (default auto)")
+    fit.add_argument("--backend", choices=("classic", "embeddings"), default="classic",
+                     help="classic: NMF / LDA over terms; embeddings: k-means over sentence vectors with phrase "
+                          "labels (needs `make install-embeddings`) (default classic)")
     fit.add_argument("--seed", type=int, default=42, help="random seed; same seed, same topics (default 42)")
     fit.add_argument("--out", required=True, help="output folder (created)")
     fit.add_argument("--previous", help="folder of an earlier fit: keep its topic ids (and start from its topics)")
@@ -258,7 +275,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _configure_logging(args.quiet)
     try:
         return args.handler(args)
-    except (InputError, FileNotFoundError) as exc:
+    except (InputError, FileNotFoundError, EmbeddingsNotInstalled) as exc:
         print(f"blogscope topics: {exc}", file=sys.stderr)
         return 2
     except ValueError as exc:

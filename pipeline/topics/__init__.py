@@ -61,6 +61,7 @@ from pipeline.topics.align import (  # noqa: F401
 from pipeline.topics.constants import (  # noqa: F401
     ALGORITHM_VERSION,
     ALIGN_THRESHOLD,
+    BACKENDS,
     COHERENCE_TOP_N,
     DIVERSITY_TOP_N,
     LABEL_TERMS,
@@ -70,6 +71,9 @@ from pipeline.topics.constants import (  # noqa: F401
     STORED_TOP_N,
     WARM_START_TOLERANCE,
 )
+from pipeline.topics.embedding_fit import fit_embedding_corpus  # noqa: F401
+from pipeline.topics.embedding_model import EmbeddingTopicModel, class_tfidf  # noqa: F401
+from pipeline.topics.embeddings import EmbeddingsNotInstalled  # noqa: F401
 from pipeline.topics.fit import (  # noqa: F401
     _Choice,
     _choose,
@@ -113,6 +117,11 @@ from pipeline.topics.result import (  # noqa: F401
 from pipeline.topics.vocabulary import PreparedCorpus, Vectorizer, prepare_corpus  # noqa: F401
 
 __all__ = [
+    "BACKENDS",
+    "EmbeddingTopicModel",
+    "EmbeddingsNotInstalled",
+    "class_tfidf",
+    "fit_embedding_corpus",
     "ALGORITHM_VERSION",
     "COHERENCE_TOP_N",
     "DIVERSITY_TOP_N",

@@ -12,3 +12,6 @@ SELECTION_TIE = 0.01
 ALIGN_THRESHOLD = 0.5
 WARM_START_TOLERANCE = 0.005  # relative reconstruction error a warm start may lose to a cold restart
 MODEL_KINDS = ("nmf", "lda")
+#: Topic backends: "classic" is NMF / LDA over terms (the default, no extra needed); "embeddings"
+#: clusters sentence vectors (the optional extra, see pipeline/topics/embedding_model.py).
+BACKENDS = ("classic", "embeddings")

@@ -16,6 +16,7 @@ from pipeline.text import Preprocessor
 from pipeline.topics.align import align, apply_alignment
 from pipeline.topics.constants import (
     ALIGN_THRESHOLD,
+    BACKENDS,
     COHERENCE_TOP_N,
     DIVERSITY_TOP_N,
     MODEL_KINDS,
@@ -37,7 +38,7 @@ def fit_corpus(texts: Sequence[str | None], *, k: int | None = None, seed: int =
                nmf_restarts: int = 3, lda_passes: int = 10, min_df: int = 3, max_df: float = 0.5,
                idf_power: float = 2.0, max_features: int | None = 50_000,
                preprocessor: Preprocessor | None = None, align_threshold: float = ALIGN_THRESHOLD,
-               warm_start: bool = True) -> FitResult:
+               warm_start: bool = True, backend: str = "classic", vectors: np.ndarray | None = None) -> FitResult:
     """Fit a topic model to ``texts`` and describe it for citation (see the module docstring).
 
     ``k=None`` sweeps ``k_min..k_max``; ``model="auto"`` tries NMF and LDA. ``previous`` (a
@@ -45,9 +46,22 @@ def fit_corpus(texts: Sequence[str | None], *, k: int | None = None, seed: int =
     an earlier run; when it is an NMF model with the chosen k and ``warm_start`` is on, the
     retrain also starts from its topics (see ``NMFTopicModel.fit_prepared``). Deterministic for a
     given corpus, seed, parameters (and previous run).
+
+    ``backend="embeddings"`` clusters sentence vectors instead (``vectors``: stored ones, else the
+    texts are embedded; needs the ``embeddings`` extra); ``model`` is then ignored.
     """
     from threadpoolctl import threadpool_limits
 
+    if backend == "embeddings":  # k-means over sentence vectors (pipeline/topics/embedding_model.py)
+        from pipeline.topics.embedding_fit import fit_embedding_corpus
+
+        return fit_embedding_corpus(texts, vectors=vectors, k=k, seed=seed, k_min=k_min, k_max=k_max,
+                                    previous=previous, previous_model_run_id=previous_model_run_id,
+                                    coherence_docs=coherence_docs, min_df=min_df, max_df=max_df,
+                                    idf_power=idf_power, max_features=max_features, preprocessor=preprocessor,
+                                    align_threshold=align_threshold, warm_start=warm_start)
+    if backend != "classic":
+        raise ValueError(f"unknown topic backend {backend!r}; use one of: {', '.join(BACKENDS)}")
     _load_numeric_libraries()  # before the limit: threadpoolctl only limits libraries already loaded
     if model not in ("auto", *MODEL_KINDS):
         raise ValueError(f"unknown topic model {model!r}; use one of: auto, {', '.join(MODEL_KINDS)}")

@@ -363,4 +363,8 @@ def load_model(directory: Path | str) -> NMFTopicModel | LDATopicModel:
         return NMFTopicModel.load(directory)
     if kind == "lda":
         return LDATopicModel.load(directory)
+    if kind == "embeddings":
+        from pipeline.topics.embedding_model import EmbeddingTopicModel
+
+        return EmbeddingTopicModel.load(directory)
     raise ValueError(f"{meta_path}: unknown model kind {kind!r}")

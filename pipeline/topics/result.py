@@ -102,13 +102,16 @@ class FitResult:
         return _distributions_from_terms({t.topic_id: dict(zip(t.top_terms, t.term_weights)) for t in self.topics})
 
 
-def infer(result: FitResult, texts: Sequence[str | None]) -> FitResult:
+def infer(result: FitResult, texts: Sequence[str | None], *, vectors: np.ndarray | None = None) -> FitResult:
     """The run applied to new documents without retraining: a copy whose per-document fields
     (``doc_topics``, ``dominant_topic``, ``n_docs``) describe ``texts``; everything else, ids
     included, is the run's own, so ``result_rows(...)["doc_topics"]`` gives their rows."""
     if result.topic_model is None:
         raise ValueError(f"model run {result.model_run_id} has no loaded model; load it with load_result(dir)")
-    weights = result.topic_model.transform(list(texts))
+    if vectors is not None and hasattr(result.topic_model, "transform_vectors"):
+        weights = result.topic_model.transform_vectors(vectors)  # embeddings backend: stored vectors
+    else:
+        weights = result.topic_model.transform(list(texts))
     ids = np.asarray(result.topic_ids)
     empty = weights.sum(axis=1) == 0
     dominant = np.where(empty, -1, ids[weights.argmax(axis=1)] if ids.size else -1)
