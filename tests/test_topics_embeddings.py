@@ -13,13 +13,13 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
+from test_topics import PLANTED, planted_corpus
 
 from pipeline import topics
 from pipeline.topics import embeddings
 from pipeline.topics.embedding_fit import fit_embedding_corpus
 from pipeline.topics.vectors import read_vectors, write_vectors
 from pipeline.topics_cli import main as topics_main
-from test_topics import PLANTED, planted_corpus
 
 needs_extra = pytest.mark.skipif(not embeddings.available(),
                                  reason="the [embeddings] extra is not installed (make install-embeddings)")
@@ -183,3 +183,39 @@ def test_phrase_labels_come_from_the_topic_words(planted) -> None:  # noqa: ANN0
         rows = np.flatnonzero(result.dominant_topic == topic.topic_id)
         name = max(set(labels[i] for i in rows), key=[labels[i] for i in rows].count)
         assert set(topic.label.replace(" / ", " ").split()) & set(PLANTED[name]), (name, topic.label)
+
+
+@needs_extra
+def test_the_topics_job_clusters_the_stored_vectors_and_loads_the_run(tmp_path: Path) -> None:
+    """process output with vectors -> load -> ``jobs.topics`` with [topics] backend = "embeddings"."""
+    import duckdb
+
+    from flows import jobs
+    from pipeline.settings import load_settings
+    from warehouse.load import load_run
+    from warehouse.testing import World
+
+    settings = load_settings(home=tmp_path / "home", env={"BLOGSCOPE_TOPICS_BACKEND": "embeddings",
+                                                          "BLOGSCOPE_TOPICS_K": "3"})
+    assert settings.topics.backend == "embeddings"
+    folder = settings.run_dir("r1") / "processed"
+    World(seed=5, sites=2, posts_per_site=10, max_comments=3).write_run(folder, "r1", topics=False)
+    posts = pq.read_table(folder / "posts.parquet").to_pylist()
+    english = [p for p in posts if p["language"] == "en"]
+    from pipeline.topics.vectors import post_text
+
+    texts = [post_text(p["title"], p["text"]) for p in english]
+    write_vectors(folder / "embeddings.parquet", [("post", p["post_id"], t) for p, t in zip(english, texts)],
+                  embeddings.embed_texts(texts), "r1")
+    jobs.migrate(settings)
+    load_run(settings.working_db, folder, "r1")
+    summary = jobs.topics(settings, "r1")
+    assert summary["fitted"] and summary["model"] == "embeddings" and summary["k"] == 3
+    counts = load_run(settings.working_db, folder, "r1", only=("model_runs", "topics", "doc_topics")).counts
+    assert counts["topics"] == 3 and counts["doc_topics"] >= len(english)
+    conn = duckdb.connect(str(settings.working_db), read_only=True)
+    try:
+        model = conn.execute("SELECT model, diversity FROM model_runs").fetchone()
+    finally:
+        conn.close()
+    assert model[0] == "embeddings" and model[1] > 0

@@ -69,7 +69,7 @@ def fit_embedding_corpus(texts: Sequence[str | None], *, vectors: np.ndarray | N
     warm_from = None
     previous_model = previous.topic_model if isinstance(previous, FitResult) else previous
     if warm_start and isinstance(previous_model, EmbeddingTopicModel) and previous_model.k == chosen_k:
-        model.warm_centroids = previous_model.centroids
+        model.warm_centroids = previous_model.topic_vectors
         warm_from = previous_model_run_id or getattr(previous, "model_run_id", None) or "unrecorded"
     weights = model.fit_prepared(corpus, vectors)
     result = _describe(model, weights, corpus, texts=texts, vectors=vectors, seed=seed, requested_k=k,
@@ -121,7 +121,7 @@ def _describe(model: EmbeddingTopicModel, weights: np.ndarray, corpus: Any, *, t
     if phrase_labels and embeddings.available():
         from pipeline.topics.phrases import phrase_labels as make_phrase_labels
 
-        labels, phrases = make_phrase_labels(texts, vectors, dominant, model.centroids, top_terms, labels,
+        labels, phrases = make_phrase_labels(texts, vectors, dominant, model.topic_vectors, top_terms, labels,
                                              embeddings.embed_texts)
         label_kind = "keyphrases (mmr)"
     topics = [TopicInfo(topic_id=j, index=j, label=labels[j], top_terms=stored[j][0][:STORED_TOP_N],

@@ -41,7 +41,7 @@ def candidate_phrases(texts: Sequence[str], keywords: Sequence[str], *, limit: i
         for n in (1, 2, 3):
             for i in range(len(words) - n + 1):
                 gram = words[i:i + n]
-                if gram[0] in STOP_WORDS or gram[-1] in STOP_WORDS or len(set(gram)) < n:
+                if _weak(gram[0]) or _weak(gram[-1]) or len(set(gram)) < n:
                     continue
                 if not keyword_words.intersection(_stems(gram)):
                     continue
@@ -55,6 +55,11 @@ def candidate_phrases(texts: Sequence[str], keywords: Sequence[str], *, limit: i
         return (-(cover * np.log1p(docs) * (1 + 0.25 * (len(phrase.split()) - 1))), phrase)
 
     return [p for p, _ in sorted(kept, key=score)[:limit]]
+
+
+def _weak(word: str) -> bool:
+    """A word a phrase may not start or end with: stop words and contractions ("i'm", "don't")."""
+    return word in STOP_WORDS or "'" in word or len(word) < 2
 
 
 def _stems(words: Sequence[str]) -> list[str]:

@@ -109,7 +109,7 @@ def infer(result: FitResult, texts: Sequence[str | None], *, vectors: np.ndarray
     if result.topic_model is None:
         raise ValueError(f"model run {result.model_run_id} has no loaded model; load it with load_result(dir)")
     if vectors is not None and hasattr(result.topic_model, "transform_vectors"):
-        weights = result.topic_model.transform_vectors(vectors)  # embeddings backend: stored vectors
+        weights = result.topic_model.transform_vectors(vectors, list(texts))  # embeddings: stored vectors
     else:
         weights = result.topic_model.transform(list(texts))
     ids = np.asarray(result.topic_ids)
