@@ -20,3 +20,5 @@ COMMENT ON COLUMN embeddings.encoder IS 'Sentence-embedding model that made the 
 COMMENT ON COLUMN embeddings.content_hash IS 'md5 of the embedded text (a post: title, newline, text): a vector whose hash differs from the current text is stale.';
 COMMENT ON COLUMN embeddings.vector IS '384 float32 values of unit length (cosine similarity = dot product).';
 COMMENT ON COLUMN embeddings.run_id IS 'Run whose process stage computed the vector.';
+
+COMMENT ON COLUMN model_runs.model IS 'nmf | lda (the classic backend) | embeddings (k-means over sentence vectors, [topics] backend = "embeddings").';
