@@ -123,6 +123,7 @@ def process(settings: Settings, run_id: str, *, from_archive: bool = False, work
     key = load_or_create_key(settings.home, settings.privacy.pseudonym_key)
     proc_settings = settings.process if not workers else dataclasses.replace(settings.process, workers=workers)
     out_dir = settings.run_dir(run_id) / "processed"
+    embed = settings.topics.backend == "embeddings"  # vectors only where a topic refit will use them
     if from_archive:
         from pipeline.sources import rebuild_from_warc
 
@@ -131,7 +132,8 @@ def process(settings: Settings, run_id: str, *, from_archive: bool = False, work
             raise JobError(f"no WARC files under {settings.archive_dir}: nothing to rebuild from")
         records = _as_raw_dicts(rebuild_from_warc(warcs))
         result = process_records(records, out_dir, run_id, pseudonym_key=key, settings=proc_settings, progress=progress,
-                                 earlier_posts=_earlier_posts(settings), earlier_names=_earlier_names(settings))
+                                 earlier_posts=_earlier_posts(settings), earlier_names=_earlier_names(settings),
+                                 embed=embed)
         included = [run_id]
     else:
         crawl_file = settings.run_dir(run_id) / "crawl" / "raw.jsonl"
@@ -142,7 +144,7 @@ def process(settings: Settings, run_id: str, *, from_archive: bool = False, work
         files = [settings.run_dir(r) / "crawl" / "raw.jsonl" for r in included]
         result = process_crawl(files, out_dir, run_id, home=settings.home, pseudonym_key=key,
                                settings=proc_settings, progress=progress, earlier_posts=_earlier_posts(settings),
-                               earlier_names=_earlier_names(settings))
+                               earlier_names=_earlier_names(settings), embed=embed)
     return {"posts": result.posts, "comments": result.comments, "sentiment": result.sentiment,
             "quarantined": result.quarantined, "stages": result.counts, "included_runs": included}
 

@@ -219,3 +219,19 @@ def test_the_topics_job_clusters_the_stored_vectors_and_loads_the_run(tmp_path: 
     finally:
         conn.close()
     assert model[0] == "embeddings" and model[1] > 0
+
+
+@needs_extra
+def test_the_process_step_embeds_each_post_and_comment_of_the_configured_languages(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from pipeline.topics.vectors import embed_stage
+
+    posts = [SimpleNamespace(post_id="p1", title="Lithium", text="Side effects of lithium at a new dose.", language="en"),
+             SimpleNamespace(post_id="p2", title="Lithium", text="Nebenwirkungen von Lithium.", language="de")]
+    comments = [SimpleNamespace(comment_id="c1", text="My thyroid changed on lithium.", language="en"),
+                SimpleNamespace(comment_id="c2", text="   ", language="en")]
+    assert embed_stage(posts, comments, tmp_path, "r1", languages=("en",)) == 2
+    keys, vectors = read_vectors(tmp_path / "embeddings.parquet")
+    assert keys == [("post", "p1"), ("comment", "c1")]
+    assert vectors.shape == (2, 384) and np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)

@@ -1,7 +1,8 @@
 """The process stage's embedding step: one vector per post and comment, once, as Parquet.
 
-``process`` calls ``embed_stage`` after language detection. When the ``embeddings`` extra is not
-installed it does nothing (the classic backend needs no vectors). Otherwise it writes
+``process`` calls ``embed_stage`` after language detection when the home's ``[topics] backend`` is
+``"embeddings"`` (a home on the classic backend pays no embedding time: ~10 documents per CPU
+second). When the ``embeddings`` extra is not installed it does nothing. Otherwise it writes
 ``processed/embeddings.parquet`` (target_kind, target_id, encoder, content_hash, vector as a
 list of 384 float32), which ``warehouse.load`` loads into the ``embeddings`` table (migration
 0012); topic refits then cluster stored vectors and never embed a document again.
