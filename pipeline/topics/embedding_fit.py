@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
@@ -61,9 +62,11 @@ def fit_embedding_corpus(texts: Sequence[str | None], *, vectors: np.ndarray | N
     if vectors.shape != (len(texts), embeddings.DIMENSIONS):
         raise ValueError(f"vectors of shape {vectors.shape} for {len(texts)} texts; expected "
                          f"({len(texts)}, {embeddings.DIMENSIONS})")
+    started = time.perf_counter()
     with threadpool_limits(limits=1, user_api="blas"):  # seeded reruns give the same topics
         corpus = prepare_corpus(texts, preprocessor=preprocessor, min_df=min_df, max_df=max_df,
                                 max_features=max_features, idf_power=idf_power)
+    log.info("embeddings: %d texts prepared in %.1f s", len(texts), time.perf_counter() - started)
     chosen_k, sweep = (k, []) if k is not None else _sweep_k(vectors, k_min, k_max, seed)
     model = EmbeddingTopicModel(chosen_k, seed=seed, **({"n_init": n_init} if n_init else {}))
     warm_from = None
@@ -71,10 +74,14 @@ def fit_embedding_corpus(texts: Sequence[str | None], *, vectors: np.ndarray | N
     if warm_start and isinstance(previous_model, EmbeddingTopicModel) and previous_model.k == chosen_k:
         model.warm_centroids = previous_model.topic_vectors
         warm_from = previous_model_run_id or getattr(previous, "model_run_id", None) or "unrecorded"
+    started = time.perf_counter()
     weights = model.fit_prepared(corpus, vectors)
+    log.info("embeddings: LSA, k-means and c-TF-IDF in %.1f s", time.perf_counter() - started)
+    started = time.perf_counter()
     result = _describe(model, weights, corpus, texts=texts, vectors=vectors, seed=seed, requested_k=k,
                        k_range=(k_min, k_max), coherence_docs=coherence_docs, sweep=sweep,
                        warm_start_from=warm_from, phrase_labels=phrase_labels)
+    log.info("embeddings: coherence, diversity and labels in %.1f s", time.perf_counter() - started)
     if previous is not None:
         alignment = align(previous, result, threshold=align_threshold, previous_model_run_id=previous_model_run_id)
         result = apply_alignment(result, alignment)
