@@ -49,6 +49,9 @@ log = logging.getLogger("pipeline.topics")
 KIND = "embeddings"
 SOFTMAX_TEMPERATURE = 0.02  # squared distances between unit vectors: clusters differ by ~0.05-0.3
 KMEANS_STARTS = 4
+# Above this many documents one k-means++ start, as the NMF backend keeps one nndsvd start above
+# 20,000: a 100k-vector refit must stay near a minute of CPU (bench/bench_embeddings.py).
+KMEANS_SINGLE_START_DOCS = 20_000
 LSA_DIMENSIONS = 100
 LSA_WEIGHT = 1.0  # the LSA view's weight beside the unit sentence vector (measured above)
 
@@ -133,11 +136,12 @@ class EmbeddingTopicModel:
 
     def _kmeans(self, x: np.ndarray, KMeans: Any) -> tuple[np.ndarray, np.ndarray]:  # noqa: N803
 
-        model = KMeans(n_clusters=self.k, n_init=self.n_init, max_iter=self.max_iter, random_state=self.seed)
+        starts = 1 if x.shape[0] > KMEANS_SINGLE_START_DOCS else self.n_init
+        model = KMeans(n_clusters=self.k, n_init=starts, max_iter=self.max_iter, random_state=self.seed)
         labels = model.fit_predict(x)
         best = (float(model.inertia_), "k-means++", labels, model.cluster_centers_)
         log.info("embeddings k=%d: k-means inertia %.4f (%d starts, %d iterations)",
-                 self.k, best[0], self.n_init, model.n_iter_)
+                 self.k, best[0], starts, model.n_iter_)
         init = self._warm_init(x)
         if init is not None:
             warm = KMeans(n_clusters=self.k, init=init, n_init=1, max_iter=self.max_iter)
