@@ -235,3 +235,12 @@ def test_the_process_step_embeds_each_post_and_comment_of_the_configured_languag
     keys, vectors = read_vectors(tmp_path / "embeddings.parquet")
     assert keys == [("post", "p1"), ("comment", "c1")]
     assert vectors.shape == (2, 384) and np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_the_backend_setting_defaults_to_classic_and_rejects_an_unknown_value(tmp_path: Path) -> None:
+    from pipeline.settings import ConfigError, load_settings
+
+    assert load_settings(home=tmp_path, env={}).topics.backend == "classic"
+    assert load_settings(home=tmp_path, env={"BLOGSCOPE_TOPICS_BACKEND": "embeddings"}).topics.backend == "embeddings"
+    with pytest.raises(ConfigError, match='backend must be "classic" or "embeddings"'):
+        load_settings(home=tmp_path, env={"BLOGSCOPE_TOPICS_BACKEND": "bertopic"})
