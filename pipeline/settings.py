@@ -61,7 +61,10 @@ class TopicSettings:
     k_min: int = 4
     k_max: int = 12
     seed: int = 42
-    model: str = "auto"  # auto | nmf | lda
+    model: str = "auto"  # auto | nmf | lda (the classic backend)
+    # classic: NMF / LDA over terms; embeddings: k-means over sentence vectors (optional extra,
+    # `make install-embeddings`; README "Choosing a topic backend")
+    backend: str = "classic"
     # [topics.names]: editors' names for topics, keyed by the stable topic id that alignment keeps
     # across refits (``"3" = "Sleep and insomnia"``); the report and v_current_topics use them.
     names: tuple[tuple[int, str], ...] = ()
@@ -349,6 +352,9 @@ def load_settings(home: Path | str | None = None, config: Path | str | None = No
             if key.startswith(prefix):
                 raw[key[len(prefix):].lower()] = value
         sections[name] = _section(cls, raw, where)
+    if sections["topics"].backend not in ("classic", "embeddings"):
+        raise ConfigError(f"{where}: [topics] backend must be \"classic\" or \"embeddings\" "
+                          f"(got {sections['topics'].backend!r})")
     unknown = set(data) - set(_SECTIONS) - {"sites", "home"}
     if unknown:
         raise ConfigError(f"{where}: unknown section(s) {sorted(unknown)}; known: {sorted(_SECTIONS)} and sites")

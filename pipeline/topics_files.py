@@ -110,12 +110,17 @@ class FitRequest:
     format: str | None = None
     restarts: int = 3
     coherence_docs: int = 3000
+    backend: str = "classic"  # classic (NMF / LDA) | embeddings (k-means over sentence vectors)
 
 
 def fit_files(request: FitRequest) -> Any:
     """Fit on the input file and write the output folder; returns the ``TopicResult``."""
     from pipeline import topics
 
+    if request.backend == "embeddings":
+        from pipeline.topics import embeddings
+
+        embeddings.require()  # one line and exit 2 before reading the corpus, not a traceback
     path = request.input
     records = read_records(path, request.format)
     texts = field_values(records, request.text_field, path)
@@ -125,7 +130,7 @@ def fit_files(request: FitRequest) -> Any:
     previous = topics.load_result(request.previous) if request.previous else None
     result = topics.fit_corpus(texts, k=request.k, seed=request.seed, model=request.model, k_min=request.k_min,
                                k_max=request.k_max, previous=previous, coherence_docs=request.coherence_docs,
-                               nmf_restarts=request.restarts)
+                               nmf_restarts=request.restarts, backend=request.backend)
     out = request.out
     topics.save_result(result, out)
     _write_topics_csv(out / "topics.csv", result)

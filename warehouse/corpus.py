@@ -126,3 +126,14 @@ def known_post_urls(db_path: Path | str, site_ids: list[str], *,
         return []
     rows = _query_under_writer_lock(db_path, "known_post_urls", {"site_ids": list(site_ids)}, lock_timeout_s)
     return [(s, u, p) for s, u, p in rows]
+
+
+def stored_vectors(db_path: Path | str, kind: str, ids: list[str], *, encoder: str = "all-MiniLM-L6-v2",
+                   lock_timeout_s: float = DEFAULT_TIMEOUT_S) -> dict[str, list[float]]:
+    """``target_id -> vector`` of the given posts or comments stored in ``embeddings`` (migration 0012)."""
+    db_path = Path(db_path)
+    if not ids or not db_path.exists():
+        return {}
+    rows = _query_under_writer_lock(db_path, "topic_vectors", {"kind": kind, "encoder": encoder, "ids": list(ids)},
+                                    lock_timeout_s)
+    return {target_id: vector for target_id, vector in rows}

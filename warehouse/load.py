@@ -74,6 +74,7 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("privacy_replacements", "privacy", ("run_id", "site_id", "kind")),
     TableSpec("commenter_names", "commenter_names", ("site_id", "name_hash", "pseudonym", "role"),
               keep=("first_seen_run_id",)),
+    TableSpec("embeddings", "embeddings", ("target_kind", "target_id", "encoder")),
 )
 SPECS = {spec.table: spec for spec in TABLES}
 # Names accepted in ``only=``: table names and file stems.

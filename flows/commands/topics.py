@@ -18,6 +18,7 @@ EXAMPLES = """examples:
   blogscope topics fit --input posts.csv --text-field post --k 27 --out topics-run
   blogscope topics fit --input posts.jsonl --text-field text --model auto --k-min 5 --k-max 15 --out topics-run
   blogscope topics fit --input new.csv --text-field post --previous topics-run --out topics-run-2
+  blogscope topics fit --input posts.csv --text-field post --k 27 --backend embeddings --out topics-emb
   blogscope topics infer --model topics-run --input new.csv --text-field post --out new-doc-topics.csv
 fit writes OUT/model/, topics.csv, doc_topics.csv (row, topic, weight), model_run.json (what is
 needed to cite the run) and, with --date-field, prevalence.csv. Progress goes to stderr; the
@@ -37,6 +38,9 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     fit.add_argument("--k-max", type=positive_int, default=12, help="largest k of the sweep (default 12)")
     fit.add_argument("--model", choices=("auto", "nmf", "lda"), default="auto",
                      help="auto: the best c_v x diversity, ties to NMF (default auto)")
+    fit.add_argument("--backend", choices=("classic", "embeddings"), default="classic",
+                     help="classic: NMF / LDA over terms; embeddings: k-means over sentence vectors with phrase "
+                          "labels (needs `make install-embeddings`) (default classic)")
     fit.add_argument("--seed", type=int, default=42, help="random seed; same seed, same topics (default 42)")
     fit.add_argument("--out", required=True, help="output folder (created)")
     fit.add_argument("--previous", help="folder of an earlier fit: keep its topic ids (and start from its topics)")
@@ -67,9 +71,10 @@ def run(args: argparse.Namespace, settings: None = None) -> int:
         print(f"blogscope topics: error: {exc}", file=sys.stderr)
         return 2
     except ValueError as exc:
+        from pipeline.settings import ConfigError
         from pipeline.topics_files import InputError
 
-        if isinstance(exc, InputError):
+        if isinstance(exc, (InputError, ConfigError)):  # e.g. the embeddings extra missing: exit 2
             raise
         print(f"blogscope topics: cannot fit: {exc}", file=sys.stderr)
         return 1
@@ -82,7 +87,7 @@ def _fit(args: argparse.Namespace) -> int:
                          k_min=args.k_min, k_max=args.k_max, model=args.model, seed=args.seed,
                          previous=Path(args.previous) if args.previous else None, date_field=args.date_field,
                          freq=args.freq, format=args.format, restarts=args.restarts,
-                         coherence_docs=args.coherence_docs)
+                         coherence_docs=args.coherence_docs, backend=args.backend)
     result = fit_files(request)
     print(f"model {result.model}  k {result.k}  docs {result.n_docs}  c_v {_fmt(result.c_v)}  "
           f"npmi {_fmt(result.npmi)}  diversity {_fmt(result.diversity)}")
