@@ -28,7 +28,7 @@ from typing import Any, Callable
 if __package__ in (None, ""):  # run as a script: make the project importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.bench_topics import K, _posts  # noqa: E402
+from bench.bench_topics import K, _posts
 
 REFIT_DOCS = 100_000
 THROUGHPUT_DOCS = 256

@@ -46,7 +46,7 @@ def run(planted: tuple[list[str], list[str], np.ndarray]) -> topics.FitResult:
     return fit_embedding_corpus(texts, vectors=vectors, k=5, seed=42, phrase_labels=False)
 
 
-def test_clusters_recover_the_planted_topics_and_ctfidf_names_them(run: topics.FitResult, planted) -> None:  # noqa: ANN001
+def test_clusters_recover_the_planted_topics_and_ctfidf_names_them(run: topics.FitResult, planted) -> None:
     from sklearn.metrics import normalized_mutual_info_score
 
     _, labels, _ = planted
@@ -64,7 +64,7 @@ def test_clusters_recover_the_planted_topics_and_ctfidf_names_them(run: topics.F
     assert sizes == sorted(sizes, reverse=True)  # ids in prevalence order, not solver order
 
 
-def test_a_seeded_rerun_is_identical_and_blank_texts_get_no_topic(planted) -> None:  # noqa: ANN001
+def test_a_seeded_rerun_is_identical_and_blank_texts_get_no_topic(planted) -> None:
     texts, _, vectors = planted
     texts = [*texts, "", None]
     vectors = np.vstack([vectors, np.zeros((2, embeddings.DIMENSIONS), dtype=np.float32)])
@@ -77,7 +77,7 @@ def test_a_seeded_rerun_is_identical_and_blank_texts_get_no_topic(planted) -> No
     assert a.doc_topics[-2:].sum() == 0
 
 
-def test_a_refit_on_grown_stored_vectors_keeps_every_topic_id(planted, tmp_path: Path) -> None:  # noqa: ANN001
+def test_a_refit_on_grown_stored_vectors_keeps_every_topic_id(planted, tmp_path: Path) -> None:
     texts, labels, vectors = planted
     first = fit_embedding_corpus(texts[:40], vectors=vectors[:40], k=5, seed=42, phrase_labels=False)
     topics.save_result(first, tmp_path / "first")
@@ -97,7 +97,7 @@ def test_a_refit_on_grown_stored_vectors_keeps_every_topic_id(planted, tmp_path:
     assert inferred.dominant_topic.tolist() == second.dominant_topic[40:].tolist()
 
 
-def test_fit_corpus_dispatches_on_backend_and_rejects_an_unknown_one(planted) -> None:  # noqa: ANN001
+def test_fit_corpus_dispatches_on_backend_and_rejects_an_unknown_one(planted) -> None:
     texts, _, vectors = planted
     result = topics.fit_corpus(texts, k=5, backend="embeddings", vectors=vectors)
     assert result.model == "embeddings"
@@ -174,7 +174,7 @@ def test_real_embeddings_are_unit_length_offline_and_blank_texts_are_zero() -> N
 
 
 @needs_extra
-def test_phrase_labels_come_from_the_topic_words(planted) -> None:  # noqa: ANN001
+def test_phrase_labels_come_from_the_topic_words(planted) -> None:
     texts, labels, _ = planted
     vectors = embeddings.embed_texts(texts)
     result = fit_embedding_corpus(texts, vectors=vectors, k=5, seed=42)

@@ -58,7 +58,7 @@ from pipeline.topics.align import (  # noqa: F401
     apply_alignment,
     cosine_similarity_matrix,
 )
-from pipeline.topics.constants import (  # noqa: F401
+from pipeline.topics.constants import (
     ALGORITHM_VERSION,
     ALIGN_THRESHOLD,
     BACKENDS,
@@ -71,9 +71,9 @@ from pipeline.topics.constants import (  # noqa: F401
     STORED_TOP_N,
     WARM_START_TOLERANCE,
 )
-from pipeline.topics.embedding_fit import fit_embedding_corpus  # noqa: F401
-from pipeline.topics.embedding_model import EmbeddingTopicModel, class_tfidf  # noqa: F401
-from pipeline.topics.embeddings import EmbeddingsNotInstalled  # noqa: F401
+from pipeline.topics.embedding_fit import fit_embedding_corpus
+from pipeline.topics.embedding_model import EmbeddingTopicModel, class_tfidf
+from pipeline.topics.embeddings import EmbeddingsNotInstalled
 from pipeline.topics.fit import (  # noqa: F401
     _Choice,
     _choose,
@@ -93,7 +93,7 @@ from pipeline.topics.helpers import (  # noqa: F401
     _timedelta_days,
     _top_indices,
 )
-from pipeline.topics.labels import make_labels, representative_docs  # noqa: F401
+from pipeline.topics.labels import make_labels, representative_docs
 from pipeline.topics.models import (  # noqa: F401
     LDATopicModel,
     NMFTopicModel,
@@ -102,8 +102,8 @@ from pipeline.topics.models import (  # noqa: F401
     load_model,
     make_model,
 )
-from pipeline.topics.over_time import prevalence, result_rows  # noqa: F401
-from pipeline.topics.quality import coherence, topic_diversity  # noqa: F401
+from pipeline.topics.over_time import prevalence, result_rows
+from pipeline.topics.quality import coherence, topic_diversity
 from pipeline.topics.result import (  # noqa: F401
     FitResult,
     TopicInfo,
@@ -114,7 +114,7 @@ from pipeline.topics.result import (  # noqa: F401
     load_result,
     save_result,
 )
-from pipeline.topics.vocabulary import PreparedCorpus, Vectorizer, prepare_corpus  # noqa: F401
+from pipeline.topics.vocabulary import PreparedCorpus, Vectorizer, prepare_corpus
 
 __all__ = [
     "BACKENDS",

@@ -134,7 +134,7 @@ class EmbeddingTopicModel:
         with threadpool_limits(limits=1):
             return self._kmeans(x, KMeans)
 
-    def _kmeans(self, x: np.ndarray, KMeans: Any) -> tuple[np.ndarray, np.ndarray]:  # noqa: N803
+    def _kmeans(self, x: np.ndarray, KMeans: Any) -> tuple[np.ndarray, np.ndarray]:
 
         starts = 1 if x.shape[0] > KMEANS_SINGLE_START_DOCS else self.n_init
         model = KMeans(n_clusters=self.k, n_init=starts, max_iter=self.max_iter, random_state=self.seed)

@@ -156,9 +156,9 @@ def _warm_start_components(previous: Any) -> tuple[list[str], np.ndarray] | None
 def _load_numeric_libraries() -> None:
     """Import everything that brings a BLAS / OpenMP runtime, so one thread limit covers them all."""
     import gensim.models  # noqa: F401
-    import scipy.optimize  # noqa: F401
+    import scipy.optimize
     import scipy.sparse  # noqa: F401
-    import sklearn.decomposition  # noqa: F401
+    import sklearn.decomposition
     import sklearn.preprocessing  # noqa: F401
     from gensim.models.coherencemodel import CoherenceModel  # noqa: F401
 

@@ -157,7 +157,8 @@ class NMFTopicModel(_BaseTopicModel):
         """Fit with restarts; the lowest reconstruction error wins (ties: the earliest restart).
 
         Restart 0 is ``nndsvd`` (no randomness; good on sparse text), the others are seeded random
-        starts; corpora above ``restart_docs`` documents get the nndsvd start only. With ``warm_start`` (a retrain), the previous run's topics are also tried as a start,
+        starts; corpora above ``restart_docs`` documents get the nndsvd start only. With
+        ``warm_start`` (a retrain), the previous run's topics are also tried as a start,
         and kept when their error is within ``warm_tolerance`` (relative) of the best restart: among
         equally good solutions the one continuous with history wins, so topic ids stay put.
         """
