@@ -169,23 +169,27 @@ def _int(value: str | None) -> int | None:
         return None
 
 
+def _parse_datetime(value: str | None) -> datetime | None:
+    """An ISO 8601 or RFC 822 date as written (naive when it names no zone); ``None`` when unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            return parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+
+
 def iso_date(value: str | None) -> str | None:
     """An RSS (RFC 822) or ISO 8601 date as ISO 8601; ``None`` when unreadable.
 
     Dates without a zone are taken as UTC (RSS requires one; ISO dates from WordPress
     ``*_gmt`` fields have none but are UTC by definition).
     """
-    if not value:
-        return None
-    value = value.strip()
-    dt: datetime | None = None
-    try:
-        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        try:
-            dt = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
+    dt = _parse_datetime(value)
     if dt is None:
         return None
     if dt.tzinfo is None:
@@ -210,16 +214,7 @@ def utc_offset_minutes(value: str | None) -> int | None:
     say so); ``Z``, ``+00:00`` and RFC 822 ``GMT`` give 0. RFC 822's ``-0000`` ("zone unknown")
     gives ``None``.
     """
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        try:
-            dt = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
+    dt = _parse_datetime(value)
     offset = dt.utcoffset() if dt is not None else None
     if offset is None:
         return None
