@@ -19,11 +19,16 @@ from pipeline import topics
 from pipeline.topics import embeddings
 from pipeline.topics.embedding_fit import fit_embedding_corpus
 from pipeline.topics.vectors import read_vectors, write_vectors
-from pipeline.topics_cli import main as topics_main
+from flows.cli import main as blogscope_main
 
 needs_extra = pytest.mark.skipif(not embeddings.available(),
                                  reason="the [embeddings] extra is not installed (make install-embeddings)")
 
+
+
+def topics_main(argv: list[str]) -> int:
+    """``blogscope topics ARGV``."""
+    return blogscope_main(["topics", *argv])
 
 def planted_vectors(labels: list[str], seed: int = 3, noise: float = 0.25) -> np.ndarray:
     """Unit vectors around one random direction per planted topic (what an encoder would give)."""
@@ -136,7 +141,7 @@ def test_stored_vectors_load_into_the_warehouse_as_float_384(tmp_path: Path) -> 
 
     from warehouse.corpus import stored_vectors
     from warehouse.load import load_run
-    from warehouse.testing import World
+    from tests.support.warehouse_world import World
 
     folder = tmp_path / "runs" / "r1" / "processed"
     World(seed=5, sites=1, posts_per_site=4, max_comments=2).write_run(folder, "r1")
@@ -193,7 +198,7 @@ def test_the_topics_job_clusters_the_stored_vectors_and_loads_the_run(tmp_path: 
     from flows import jobs
     from pipeline.settings import load_settings
     from warehouse.load import load_run
-    from warehouse.testing import World
+    from tests.support.warehouse_world import World
 
     settings = load_settings(home=tmp_path / "home", env={"BLOGSCOPE_TOPICS_BACKEND": "embeddings",
                                                           "BLOGSCOPE_TOPICS_K": "3"})

@@ -20,7 +20,7 @@ import pytest
 
 from tests.support.postgres import postgres_bin_dir, start_postgres
 from warehouse.lake import LakeTarget, analyst_command, on_conflict_to_merge, translate_ddl
-from warehouse.testing import World, world_totals
+from tests.support.warehouse_world import World, world_totals
 
 ROOT = Path(__file__).resolve().parent.parent
 TABLES = ("runs", "sites", "posts", "post_versions", "post_aliases", "comments", "sentiment", "model_runs", "topics",

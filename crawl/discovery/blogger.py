@@ -14,7 +14,7 @@ from scrapy.http import Response
 
 from pipeline.sources import assemble, blogger, feeds
 
-from crawl.discovery.listing import narrower_size
+from crawl.discovery.listing import narrower_size, read_listing
 from crawl.posts import ListedPost, PostTask
 from crawl.responses import validators_of
 from crawl.traps import same_site
@@ -50,6 +50,13 @@ def listed_post(p: Any) -> ListedPost:
                       content_html=p.content_html, published_utc_offset_minutes=p.published_utc_offset_minutes)
 
 
+def _posts_page(response: Response) -> blogger.Page:
+    """A page of the post feed; a feed cut short raises ``FeedParseError`` (asked again)."""
+    page = blogger.parse_posts_feed(response.body, response.url)
+    blogger.check_complete(response.body)
+    return page
+
+
 class BloggerFeeds:
     """The post and comment feeds of one Blogger blog."""
 
@@ -79,22 +86,8 @@ class BloggerFeeds:
             run.notes.append(f"Blogger feed API closed ({response.status}); used sitemaps and HTML")
             yield from run.discovery_done()
             return
-        status = run.status_of(response)
-        page = None
-        if status == "error":
-            yield from run.listing_failed(response.meta, response.request.url)
-        elif status == "not_modified":
-            run.listing_unchanged = True
-        else:
-            try:
-                page = blogger.parse_posts_feed(response.body, response.url)
-                blogger.check_complete(response.body)
-            except feeds.FeedParseError as exc:  # truncated or invalid XML
-                run.reject(response.url, "parse_error", status=response.status, detail=str(exc))
-                page = None
-                yield from run.listing_failed(response.meta, response.request.url)
+        page = yield from read_listing(run, response, _posts_page)
         if page is not None:
-            run.listings.pages_read += 1
             if first:
                 run.site_validators[response.request.url] = validators_of(response)
             self.list_posts(page.items)

@@ -9,12 +9,47 @@ then not stored, so the next run lists the site in full again.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Generator
+from typing import TYPE_CHECKING, TypeVar
+
+from scrapy import Request
+from scrapy.http import Response
+
+from pipeline.sources import feeds
+
+if TYPE_CHECKING:
+    from crawl.siterun import SiteRun
+
+T = TypeVar("T")
 
 # Failed listing requests a site may spend narrowing while no listing page has answered: past it
 # the API is taken as broken everywhere (no endless page-after-page chain) and HTML takes over.
 LISTING_FAILURE_BUDGET = 20
 GAP_NOTE = "some posts failed in the API even one by one; read from their HTML pages"
 BROKEN_NOTE = "the API failed on every listing page asked; read the site from sitemaps and HTML"
+
+
+def read_listing(run: SiteRun, response: Response, parse: Callable[[Response], T]) -> Generator[Request, None, T | None]:
+    """A listing page's parsed items (``parsed = yield from read_listing(...)``), or None.
+
+    None when the page is unchanged (304) or failed: an error answer, or a body ``parse`` refuses
+    (truncated or invalid XML / JSON raises ``FeedParseError``), is yielded on to
+    ``run.listing_failed``, which retries, narrows or hands the site to HTML discovery.
+    """
+    status = run.status_of(response)
+    if status == "not_modified":
+        run.listing_unchanged = True
+        return None
+    if status != "error":
+        try:
+            parsed = parse(response)
+        except feeds.FeedParseError as exc:
+            run.reject(response.url, "parse_error", status=response.status, detail=str(exc))
+        else:
+            run.listings.pages_read += 1
+            return parsed
+    yield from run.listing_failed(response.meta, response.request.url)
+    return None
 
 
 def narrower_size(size: int) -> int:

@@ -16,9 +16,9 @@ from urllib.parse import urlencode, urljoin
 from scrapy import Request
 from scrapy.http import Response
 
-from pipeline.sources import feeds, wordpress
+from pipeline.sources import wordpress
 
-from crawl.discovery.listing import narrower_size
+from crawl.discovery.listing import narrower_size, read_listing
 from crawl.posts import ListedPost, PostTask
 from crawl.responses import validators_of
 from crawl.traps import same_site
@@ -122,20 +122,8 @@ class WordPressRest:
             yield from self.unavailable(response.status)
             yield from run.discovery_done()
             return
-        status = run.status_of(response)
-        posts: list[wordpress.WpPost] | None = None
-        if status == "error":
-            yield from run.listing_failed(response.meta, response.request.url)
-        elif status == "not_modified":
-            run.listing_unchanged = True
-        else:
-            try:
-                posts = wordpress.parse_rest_posts(response.body)
-            except feeds.FeedParseError as exc:  # truncated or invalid JSON
-                run.reject(response.url, "parse_error", status=response.status, detail=str(exc))
-                yield from run.listing_failed(response.meta, response.request.url)
+        posts = yield from read_listing(run, response, lambda r: wordpress.parse_rest_posts(r.body))
         if posts is not None:
-            run.listings.pages_read += 1
             if listing.page == 1 and not listing.narrowed:
                 run.site_validators[response.request.url] = validators_of(response)
             if not listing.narrowed and (listing.page == 1 or listing.chain):
