@@ -10,16 +10,13 @@ NPMI) and diversity on the c-TF-IDF top terms, representative documents, the cit
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import time
 from collections.abc import Sequence
-from datetime import datetime, timezone
 from typing import Any
 
 import numpy as np
 
-from pipeline.ids import digest
 from pipeline.text import Preprocessor
 from pipeline.topics import embeddings
 from pipeline.topics.align import align, apply_alignment
@@ -30,9 +27,9 @@ from pipeline.topics.constants import (
     STORED_TOP_N,
 )
 from pipeline.topics.embedding_model import EmbeddingTopicModel
-from pipeline.topics.labels import make_labels, representative_docs
+from pipeline.topics.labels import make_labels
 from pipeline.topics.quality import coherence, topic_diversity
-from pipeline.topics.result import FitResult, TopicInfo, corpus_digest, library_versions
+from pipeline.topics.result import FitResult, cited_result, library_versions, topic_infos
 from pipeline.topics.vocabulary import prepare_corpus
 
 log = logging.getLogger("pipeline.topics")
@@ -131,10 +128,7 @@ def _describe(model: EmbeddingTopicModel, weights: np.ndarray, corpus: Any, *, t
         labels, phrases = make_phrase_labels(texts, vectors, dominant, model.topic_vectors, top_terms, labels,
                                              embeddings.embed_texts)
         label_kind = "keyphrases (mmr)"
-    topics = [TopicInfo(topic_id=j, index=j, label=labels[j], top_terms=stored[j][0][:STORED_TOP_N],
-                        term_weights=[round(w, 8) for w in stored[j][1][:STORED_TOP_N]],
-                        representative_docs=representative_docs(weights, dominant, j),
-                        n_docs=int((dominant == j).sum()), c_v=per_topic[j]) for j in range(model.k)]
+    topics = topic_infos(labels, stored[:model.k], weights, dominant, per_topic)
     params = {
         "backend": "embeddings", "requested_model": "embeddings", "requested_k": requested_k,
         "k_range": list(k_range), "model": model.params(), "text": corpus.preprocessor.config(),
@@ -144,16 +138,9 @@ def _describe(model: EmbeddingTopicModel, weights: np.ndarray, corpus: Any, *, t
         "selection": {"rule": "given k" if requested_k else "max cosine silhouette", "sample_docs": K_SWEEP_SAMPLE},
         "vectors_sha256": hashlib.sha256(np.ascontiguousarray(vectors).tobytes()).hexdigest(),
     }
-    digest_corpus = corpus_digest(texts)
-    versions = {**library_versions(), **_encoder_versions()}
-    run_id = digest("model_run", json.dumps(params, sort_keys=True), digest_corpus, seed,
-                    json.dumps(versions, sort_keys=True))
-    return FitResult(
-        model_run_id=run_id, model=model.kind, k=model.k, seed=seed, params=params, corpus_digest=digest_corpus,
-        library_versions=versions, c_v=c_v, npmi=npmi, diversity=diversity,
-        created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), topics=topics,
-        doc_topics=weights, dominant_topic=dominant, n_docs=len(texts), candidates=sweep,
-        next_topic_id=model.k, topic_model=model)
+    return cited_result(model=model, seed=seed, params=params, texts=texts,
+                        versions={**library_versions(), **_encoder_versions()}, c_v=c_v, npmi=npmi,
+                        diversity=diversity, topics=topics, weights=weights, dominant=dominant, candidates=sweep)
 
 
 def _encoder_versions() -> dict[str, str]:

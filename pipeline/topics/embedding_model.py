@@ -38,7 +38,7 @@ import numpy as np
 
 from pipeline.text import Preprocessor
 from pipeline.topics.constants import ALGORITHM_VERSION, WARM_START_TOLERANCE
-from pipeline.topics.helpers import _normalise_rows, _top_indices
+from pipeline.topics.helpers import _normalise_rows, top_terms_of
 from pipeline.topics.vocabulary import PreparedCorpus, Vectorizer
 
 if TYPE_CHECKING:
@@ -188,13 +188,7 @@ class EmbeddingTopicModel:
 
     def topics(self, top_n: int = 10) -> list[tuple[list[str], list[float]]]:
         self._check_fitted()
-        dist = self.term_distributions()
-        vocab = self.vectorizer.vocabulary
-        out = []
-        for row in dist:
-            order = _top_indices(row, top_n, vocab)
-            out.append(([vocab[j] for j in order], [float(row[j]) for j in order]))
-        return out
+        return top_terms_of(self.term_distributions(), self.vectorizer.vocabulary, top_n)
 
     def term_distributions(self) -> np.ndarray:
         self._check_fitted()

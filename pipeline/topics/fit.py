@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
 
 import numpy as np
 
-from pipeline.ids import digest
 from pipeline.text import Preprocessor
 from pipeline.topics.align import align, apply_alignment
 from pipeline.topics.constants import (
@@ -23,10 +20,10 @@ from pipeline.topics.constants import (
     SELECTION_TIE,
     STORED_TOP_N,
 )
-from pipeline.topics.labels import make_labels, representative_docs
+from pipeline.topics.labels import make_labels
 from pipeline.topics.models import LDATopicModel, NMFTopicModel, TopicModel, make_model
 from pipeline.topics.quality import coherence, topic_diversity
-from pipeline.topics.result import FitResult, TopicInfo, corpus_digest, library_versions
+from pipeline.topics.result import FitResult, cited_result, library_versions, topic_infos
 from pipeline.topics.vocabulary import PreparedCorpus, prepare_corpus
 
 log = logging.getLogger("pipeline.topics")
@@ -191,14 +188,7 @@ def _describe(model: NMFTopicModel | LDATopicModel, weights: np.ndarray, corpus:
     labels = make_labels(dist, model.vectorizer.vocabulary, weights.sum(axis=0))
     empty = weights.sum(axis=1) == 0
     dominant = np.where(empty, -1, weights.argmax(axis=1))
-    topics = []
-    for j in range(model.k):
-        terms, term_weights = stored[j]
-        topics.append(TopicInfo(
-            topic_id=j, index=j, label=labels[j], top_terms=terms[:STORED_TOP_N],
-            term_weights=[round(w, 8) for w in term_weights[:STORED_TOP_N]],
-            representative_docs=representative_docs(weights, dominant, j),
-            n_docs=int((dominant == j).sum()), c_v=per_topic[j]))
+    topics = topic_infos(labels, stored[:model.k], weights, dominant, per_topic)
     params = {
         "requested_model": requested_model, "requested_k": requested_k, "k_range": list(k_range),
         "model": model.params(), "text": corpus.preprocessor.config(), "vectorizer": corpus.settings,
@@ -207,13 +197,6 @@ def _describe(model: NMFTopicModel | LDATopicModel, weights: np.ndarray, corpus:
         "diversity_top_n": DIVERSITY_TOP_N, "selection": {"rule": "max c_v*diversity; ties nmf then larger k",
                                                           "tie": SELECTION_TIE, "sample_docs": selection_docs},
     }
-    digest_corpus = corpus_digest(texts)
-    versions = library_versions()
-    run_id = digest("model_run", json.dumps(params, sort_keys=True), digest_corpus, seed,
-                    json.dumps(versions, sort_keys=True))
-    return FitResult(
-        model_run_id=run_id, model=model.kind, k=model.k, seed=seed, params=params, corpus_digest=digest_corpus,
-        library_versions=versions, c_v=c_v, npmi=npmi, diversity=diversity,
-        created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), topics=topics,
-        doc_topics=weights, dominant_topic=dominant, n_docs=len(texts), candidates=candidates,
-        next_topic_id=model.k, topic_model=model)
+    return cited_result(model=model, seed=seed, params=params, texts=texts, versions=library_versions(), c_v=c_v,
+                        npmi=npmi, diversity=diversity, topics=topics, weights=weights, dominant=dominant,
+                        candidates=candidates)

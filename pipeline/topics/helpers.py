@@ -28,6 +28,15 @@ def _order_by_prevalence(mass: np.ndarray, w: np.ndarray, h: np.ndarray) -> tupl
     return w[:, order], h[order]
 
 
+def top_terms_of(distributions: np.ndarray, vocabulary: Sequence[str], top_n: int) -> list[tuple[list[str], list[float]]]:
+    """Each topic's ``top_n`` terms and weights from its term distribution (one row per topic)."""
+    out = []
+    for row in distributions:
+        order = _top_indices(row, top_n, vocabulary)
+        out.append(([vocabulary[j] for j in order], [float(row[j]) for j in order]))
+    return out
+
+
 def _top_indices(row: np.ndarray, n: int, vocabulary: Sequence[str]) -> list[int]:
     """Indices of the n largest positive weights, ties broken by term.
 

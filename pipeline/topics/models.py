@@ -20,7 +20,7 @@ from pipeline.topics.helpers import (
     _bow,
     _normalise_rows,
     _order_by_prevalence,
-    _top_indices,
+    top_terms_of,
 )
 from pipeline.topics.vocabulary import PreparedCorpus, Vectorizer, prepare_corpus
 
@@ -101,13 +101,7 @@ class _BaseTopicModel:
 
     def topics(self, top_n: int = 10) -> list[tuple[list[str], list[float]]]:
         self._check_fitted()
-        dist = self.term_distributions()
-        vocab = self.vectorizer.vocabulary
-        out = []
-        for row in dist:
-            order = _top_indices(row, top_n, vocab)
-            out.append(([vocab[j] for j in order], [float(row[j]) for j in order]))
-        return out
+        return top_terms_of(self.term_distributions(), self.vectorizer.vocabulary, top_n)
 
     def _check_fitted(self) -> None:
         if self.vectorizer is None:

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.topics.constants import ALGORITHM_VERSION
+from pipeline.topics.constants import ALGORITHM_VERSION, STORED_TOP_N
 from pipeline.topics.helpers import _distributions_from_terms
 from pipeline.topics.models import load_model
 
@@ -118,6 +118,39 @@ def infer(result: FitResult, texts: Sequence[str | None], *, vectors: np.ndarray
     # Representative documents point into the fitted corpus, not into these texts.
     topics = [dataclasses.replace(t, representative_docs=[]) for t in result.topics]
     return dataclasses.replace(result, topics=topics, doc_topics=weights, dominant_topic=dominant, n_docs=len(weights))
+
+
+def topic_infos(labels: Sequence[str], stored: Sequence[tuple[list[str], list[float]]], weights: np.ndarray,
+                dominant: np.ndarray, per_topic_cv: Sequence[float | None]) -> list[TopicInfo]:
+    """One ``TopicInfo`` per topic of a fit (any backend): label, stored terms, documents, c_v."""
+    from pipeline.topics.labels import representative_docs
+
+    return [TopicInfo(topic_id=j, index=j, label=labels[j], top_terms=terms[:STORED_TOP_N],
+                      term_weights=[round(w, 8) for w in term_weights[:STORED_TOP_N]],
+                      representative_docs=representative_docs(weights, dominant, j),
+                      n_docs=int((dominant == j).sum()), c_v=per_topic_cv[j])
+            for j, (terms, term_weights) in enumerate(stored)]
+
+
+def cited_result(*, model: Any, seed: int, params: dict[str, Any], texts: Sequence[str | None],
+                 versions: dict[str, str], c_v: float | None, npmi: float | None, diversity: float | None,
+                 topics: list[TopicInfo], weights: np.ndarray, dominant: np.ndarray,
+                 candidates: list[dict[str, Any]]) -> FitResult:
+    """The ``FitResult`` of a fit, its id derived from everything that made it (parameters, the
+    corpus digest, the seed and library versions), so the same inputs cite the same model run."""
+    from datetime import datetime, timezone
+
+    from pipeline.ids import digest
+
+    digest_corpus = corpus_digest(texts)
+    run_id = digest("model_run", json.dumps(params, sort_keys=True), digest_corpus, seed,
+                    json.dumps(versions, sort_keys=True))
+    return FitResult(
+        model_run_id=run_id, model=model.kind, k=model.k, seed=seed, params=params, corpus_digest=digest_corpus,
+        library_versions=versions, c_v=c_v, npmi=npmi, diversity=diversity,
+        created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), topics=topics,
+        doc_topics=weights, dominant_topic=dominant, n_docs=len(texts), candidates=candidates,
+        next_topic_id=model.k, topic_model=model)
 
 
 def corpus_digest(texts: Sequence[str | None]) -> str:
