@@ -247,10 +247,10 @@ def test_cli_help_has_an_example(capsys: pytest.CaptureFixture[str]) -> None:
     assert "blogscope sentiment comments.txt" in capsys.readouterr().out
 
 
-def test_module_runs_as_a_command_over_stdin() -> None:
-    """``python -m pipeline.sentiment`` reads stdin (what ``blogscope sentiment`` delegates to)."""
+def test_the_command_reads_stdin() -> None:
+    """``blogscope sentiment`` with no file reads standard input (lines, JSON lines, stray bytes)."""
     done = subprocess.run(
-        [sys.executable, "-m", "pipeline.sentiment"],
+        [str(Path(sys.executable).parent / "blogscope"), "sentiment"],
         input="Thanks, that helped!\n{\"id\": \"x\", \"text\": \"Awful.\"}\n".encode("utf-8") + b"a stray byte \xff in a line\n",
         cwd=PROJECT_ROOT, capture_output=True, timeout=120,
     )

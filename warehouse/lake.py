@@ -198,8 +198,10 @@ def _matching_paren(text: str, start: int) -> int:
 
 
 def translate_ddl(sql: str) -> str:
-    """``CREATE TABLE`` text without the constraints DuckLake refuses (PRIMARY KEY, UNIQUE, CHECK)."""
-    out = re.sub(r",\s*(PRIMARY KEY|UNIQUE)\s*\([^)]*\)", "", sql, flags=re.IGNORECASE)
+    """``CREATE TABLE`` text without what DuckLake refuses: constraints (PRIMARY KEY, UNIQUE, CHECK),
+    and fixed-size arrays (``FLOAT[384]`` becomes the list ``FLOAT[]``: same values, length unchecked)."""
+    out = re.sub(r"\b(FLOAT|DOUBLE|INTEGER|BIGINT|VARCHAR)\[\d+\]", r"\1[]", sql, flags=re.IGNORECASE)
+    out = re.sub(r",\s*(PRIMARY KEY|UNIQUE)\s*\([^)]*\)", "", out, flags=re.IGNORECASE)
     out = re.sub(r"\s+(PRIMARY KEY|UNIQUE)\b(?!\s*\()", "", out, flags=re.IGNORECASE)
     while True:
         m = re.search(r"\s+CHECK\s*\(", out, flags=re.IGNORECASE)

@@ -12,6 +12,7 @@ HELP = "pull per-site flow runs from a Prefect work pool (many machines)"
 EXAMPLES = """\
 example:
   PREFECT_API_URL=http://prefect-host:4200/api blogscope worker --pool blogs
+  blogscope worker --pool blogs --api http://prefect-host:4200/api --name crawler-2
 Runs Prefect's process worker; each site is crawled by one worker at a time.
 See the README, 'Many machines'."""
 
