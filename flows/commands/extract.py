@@ -20,7 +20,8 @@ examples:
   blogscope extract saved/page.html.gz other.html --format jsonl > pages.jsonl
   blogscope extract pages/*.html.gz --workers 2
   blogscope extract saved/page.html.gz --max-bytes 5000000 > page.jsonl
-An input may also be an http(s) URL (fetched once, at most --max-bytes). One JSON line per page: url, title, author, published_at, language, text (main text, comments
+An input may also be an http(s) URL (fetched once, at most --max-bytes).
+One JSON line per page: url, title, author, published_at, language, text (main text, comments
 excluded), comments [{comment_id, parent_id, author, published_at, text}], status (ok, empty,
 non_html, too_large, timeout, error), reason, path, sitename, categories, tags.
 Exit codes: 0 every page extracted, 3 some did not, 4 none did."""
