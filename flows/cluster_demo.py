@@ -25,17 +25,25 @@ import time
 from pathlib import Path
 
 from flows.jobs import JobError
+from warehouse.lake import LakeTarget
 
 CONFIG = """[crawl]
 # Politeness: what bounds a real crawl, and what gives the seeded kill a crawl to interrupt.
 download_delay = {delay}
+
+[warehouse]
+# DuckLake: the catalog in the demo's PostgreSQL, Parquet files on the shared path.
+catalog = "{catalog}"
+data_path = "{data_path}"
 """
 
 
-def ids_and_counts(db: Path) -> tuple[set[str], set[str], dict[str, int]]:
-    import duckdb
+def ids_and_counts(db: Path | LakeTarget) -> tuple[set[str], set[str], dict[str, int]]:
+    """Post and comment ids and row counts (rows > distinct ids would be a duplicate) of a warehouse:
+    the single-machine DuckDB file or the cluster's DuckLake, read as analysts read them."""
+    from warehouse.query import connect_readonly
 
-    with duckdb.connect(str(db), read_only=True) as conn:
+    with connect_readonly(db) as conn:
         posts = {r[0] for r in conn.execute("SELECT post_id FROM posts").fetchall()}
         comments = {r[0] for r in conn.execute("SELECT comment_id FROM comments").fetchall()}
         counts = {table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
@@ -78,10 +86,12 @@ def wait_for_records(shared: Path, site_id: str, timeout_s: float) -> int:
 
 
 def single_machine(home: Path, shared: Path, sites_file: Path, api_url: str) -> None:
-    """``blogscope run`` of the same sites into its own home, with the same key and config."""
+    """``blogscope run`` of the same sites into its own home, with the same key and crawl config."""
     home.mkdir(parents=True, exist_ok=True)
-    for name in ("secret.key", "blogscope.toml"):
-        shutil.copy2(shared / "warehouse" / name, home / name)
+    shutil.copy2(shared / "warehouse" / "secret.key", home / "secret.key")
+    # The same config without its [warehouse] section: one machine loads its single DuckDB file.
+    config = (shared / "warehouse" / "blogscope.toml").read_text(encoding="utf-8")
+    (home / "blogscope.toml").write_text(config.split("\n[warehouse]")[0] + "\n", encoding="utf-8")
     env = {**os.environ, "PREFECT_API_URL": api_url}
     proc = subprocess.run([sys.executable, "-m", "flows.cli", "run", "--home", str(home), "--sites", str(sites_file),
                            "--allow-private", "--no-report"], env=env, capture_output=True, text=True)
@@ -122,7 +132,9 @@ def run_demo(root: Path, n_sites: int, seed: int, delay: float) -> int:
     with demo_sites(n_sites) as sites, local_cluster(root) as lc:
         say(f"PostgreSQL on 127.0.0.1:{lc.pg.port}, Prefect server {lc.api_url}, {n_sites} demo sites")
         (lc.shared / "warehouse").mkdir(parents=True, exist_ok=True)
-        (lc.shared / "warehouse" / "blogscope.toml").write_text(CONFIG.format(delay=delay), encoding="utf-8")
+        lake = LakeTarget(lc.pg.create_database("lake"), str(lc.shared / "lake"))
+        (lc.shared / "warehouse" / "blogscope.toml").write_text(
+            CONFIG.format(delay=delay, catalog=lake.catalog, data_path=lake.data_path), encoding="utf-8")
         site_job.prepare_shared(lc.shared)
         names = cluster.register_sites(lc.pool, lc.shared, sites, allow_private=True)
         for name in ("worker-1", "worker-2"):
@@ -154,7 +166,7 @@ def run_demo(root: Path, n_sites: int, seed: int, delay: float) -> int:
         single_machine(root / "single", lc.shared, sites_file, lc.api_url)
         say("single-machine run done")
         by_worker = site_job.flow_runs_by_worker(lc.shared)
-    c_posts, c_comments, c_counts = ids_and_counts(lc.shared / "warehouse" / "blogscope.duckdb")
+        c_posts, c_comments, c_counts = ids_and_counts(lake)  # while PostgreSQL still runs
     s_posts, s_comments, s_counts = ids_and_counts(root / "single" / "blogscope.duckdb")
     exact = c_counts == {"posts": len(c_posts), "comments": len(c_comments)}
     equal = exact and c_posts == s_posts and c_comments == s_comments and bool(c_posts)

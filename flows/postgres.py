@@ -48,6 +48,12 @@ class PostgresCluster:
         _run(self.as_owner([str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w",
                              "-t", "60", "stop"]), check=False)
 
+    def create_database(self, name: str) -> str:
+        """A new empty database (the DuckLake catalog of the demo); returns its libpq URL."""
+        _run(self.as_owner([str(self.bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", DB_USER,
+                            name]))
+        return f"postgresql://{DB_USER}@127.0.0.1:{self.port}/{name}"
+
     def as_owner(self, cmd: list[str]) -> list[str]:
         return ["runuser", "-u", self.run_as, "--", *cmd] if self.run_as else cmd
 

@@ -112,10 +112,17 @@ def load_site(shared: Path, site: SiteConfig, config: str | None, run_id: str, i
     """Load the site's run into the warehouse and publish: ONE warehouse call under the writer
     lock (``load_and_publish``; the DuckLake backend replaces it), with the run's row around it.
     Then the included runs are marked loaded and their raw crawl output deleted."""
+    from warehouse.lake import lake_target
     from warehouse.load import load_and_publish
 
     settings = site_settings(shared, site, config)
     wh = warehouse_settings(shared, config)
+    if lake_target(wh) is not None:
+        # DuckLake: workers load at once (optimistic concurrency, retried on conflict: exactly once);
+        # the lake's runs table records the load, and there is no file to lock or publish.
+        result = load_and_publish(wh.home, run_id, run_dir=settings.run_dir(run_id))
+        jobs.mark_loaded(settings, included_runs)
+        return dict(result.counts)
     with jobs.writer_lock(wh):
         jobs.record_run_start(wh, run_id, "run", run_config)
         result = load_and_publish(wh.home, run_id, run_dir=settings.run_dir(run_id))

@@ -317,6 +317,13 @@ class LakeConnection:
     def raw(self) -> "duckdb.DuckDBPyConnection":
         return self._conn
 
+    # ``with connect(...) as conn`` as with a plain DuckDB connection (dunders bypass __getattr__).
+    def __enter__(self) -> "LakeConnection":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._conn.close()
+
     def table_keys(self) -> dict[str, tuple[str, ...]]:
         if self._keys is None:
             from warehouse.db import _BOOTSTRAP, migrations
