@@ -155,8 +155,10 @@ def _earlier_posts(settings: Settings) -> Any:
 def _known_post_urls(settings: Settings) -> Any:
     """The warehouse lookup that keeps a post's id when its URL moved (https, no www, new host)."""
     from warehouse.corpus import known_post_urls
+    from warehouse.lake import lake_target
 
-    return lambda site_ids: known_post_urls(settings.working_db, site_ids)
+    db = lake_target(settings) or settings.working_db
+    return lambda site_ids: known_post_urls(db, site_ids)
 
 
 def _earlier_names(settings: Settings) -> Any:

@@ -102,7 +102,7 @@ def process_site(shared: Path, site: SiteConfig, config: str | None, run_id: str
     result = process_crawl(files, settings.run_dir(run_id) / "processed", run_id, home=settings.home,
                            pseudonym_key=settings.privacy.pseudonym_key.encode("utf-8"), settings=settings.process,
                            progress=False, earlier_posts=jobs._earlier_posts(wh),
-                           earlier_names=jobs._earlier_names(wh))
+                           earlier_names=jobs._earlier_names(wh), known_post_urls=jobs._known_post_urls(wh))
     return {"posts": result.posts, "comments": result.comments, "quarantined": result.quarantined,
             "included_runs": included}
 

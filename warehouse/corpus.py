@@ -114,15 +114,19 @@ def earlier_commenter_names(db_path: "Path | str | LakeTarget", site_ids: list[s
     return [{"site_id": s, "name_hash": h, "pseudonym": a, "role": r, "tokens": n} for s, h, a, r, n in rows]
 
 
-def known_post_urls(db_path: Path | str, site_ids: list[str], *,
+def known_post_urls(db_path: "Path | str | LakeTarget", site_ids: list[str], *,
                     lock_timeout_s: float = DEFAULT_TIMEOUT_S) -> list[tuple[str, str, str]]:
     """``(site_id, url, post_id)`` of every URL form of the posts of ``site_ids`` (posts and aliases).
 
     The process stage keeps a re-crawled post's id when its URL form changed (``pipeline.process.
-    resolve_post_ids``). Empty before the first load. Read under the writer lock, like ``earlier_posts``.
+    resolve_post_ids``). Empty before the first load. Read under the writer lock, like ``earlier_posts``
+    (on a DuckLake: its latest snapshot, which other workers' loads reach too).
     """
-    db_path = Path(db_path)
-    if not site_ids or not db_path.exists():
+    from warehouse.lake import LakeTarget
+
+    if not isinstance(db_path, LakeTarget):
+        db_path = Path(db_path)
+    if not site_ids or (isinstance(db_path, Path) and not db_path.exists()):
         return []
     rows = _query_under_writer_lock(db_path, "known_post_urls", {"site_ids": list(site_ids)}, lock_timeout_s)
     return [(s, u, p) for s, u, p in rows]
