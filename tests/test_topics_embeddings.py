@@ -21,8 +21,13 @@ from pipeline.topics.embedding_fit import fit_embedding_corpus
 from pipeline.topics.vectors import read_vectors, write_vectors
 from flows.cli import main as blogscope_main
 
-needs_extra = pytest.mark.skipif(not embeddings.available(),
-                                 reason="the [embeddings] extra is not installed (make install-embeddings)")
+_skip_without_extra = pytest.mark.skipif(not embeddings.available(),
+                                        reason="the [embeddings] extra is not installed (make install-embeddings)")
+
+
+def needs_extra(test):  # a pytest decorator
+    """Real sentence vectors: an optional extra, run by `make test-acceptance` (keeps `make test` in 15 min)."""
+    return pytest.mark.acceptance(_skip_without_extra(test))
 
 
 

@@ -26,7 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 TABLES = ("runs", "sites", "posts", "post_versions", "post_aliases", "comments", "sentiment", "model_runs", "topics",
           "doc_topics", "topic_alignment", "quarantine", "crawl_failures", "privacy_replacements", "commenter_names")
 
-pytestmark = pytest.mark.slow
+# Real PostgreSQL + DuckLake (~1-2 min): with the cluster demo in `make test-acceptance`.
+pytestmark = [pytest.mark.slow, pytest.mark.acceptance]
 
 
 @pytest.fixture(scope="module")
